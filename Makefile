@@ -1,0 +1,40 @@
+# minictr: build, test, benchmarks, demo.
+# Each area adds its own targets and Debian packages in mk/*.mk (included below), so the areas
+# never edit the same lines of this file.
+
+GO      ?= go
+BIN     := bin/minictr
+PREFIX  ?= /usr/local
+# Debian packages the test suite needs; mk/*.mk files append to this list.
+DEB_PACKAGES := busybox-static runc iproute2
+
+-include $(sort $(wildcard mk/*.mk))
+
+.PHONY: all build install deps test test-unit lint bench demo clean
+
+all: build
+
+# deps: installs what is missing (Debian packages and Go modules); quick when nothing is.
+deps:
+	@scripts/deps.sh $(DEB_PACKAGES)
+	@$(GO) mod download
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/minictr
+
+install: build
+	install -m 0755 $(BIN) $(PREFIX)/bin/minictr
+
+# test: the whole suite, as root. Unit tests and end-to-end tests (tests/) share one go test run.
+test: deps build
+	$(GO) test -v -count=1 -timeout 25m ./... 2>&1 | tee test.log | scripts/summarize-tests.sh
+
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin test.log
