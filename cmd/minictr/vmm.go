@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/minictr/minictr/vmm"
+	"github.com/minictr/minictr/vmm/guest"
+)
+
+func init() {
+	register(&command{
+		Name:    "vmm",
+		Summary: "native KVM monitor: vmm run (boot Linux), vmm hello (our own guests)",
+		Run:     runVMM,
+	})
+}
+
+const vmmUsage = `usage: minictr vmm run --kernel K [--initrd I] [--cmdline C] [--mem 256M] [--timeout 30s]
+       minictr vmm hello [--mode real|protected|long|user] [--trace]`
+
+func runVMM(g *Globals, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("vmm: missing subcommand\n%s", vmmUsage)
+	}
+	switch args[0] {
+	case "hello":
+		return vmmHello(args[1:])
+	case "run":
+		return vmmRun(args[1:])
+	}
+	return fmt.Errorf("vmm: unknown subcommand %q\n%s", args[0], vmmUsage)
+}
+
+func vmmHello(args []string) error {
+	fs := pflag.NewFlagSet("vmm hello", pflag.ContinueOnError)
+	mode := fs.String("mode", "long", "guest CPU mode: real, protected, long, or user (ring-3 workload)")
+	trace := fs.Bool("trace", false, "print every VM exit and the final registers on stderr")
+	iters := fs.Uint64("iterations", 100_000_000, "user mode: iterations of the ring-3 CPU-bound loop")
+	exits := fs.Uint32("exits", 10_000, "user mode: nop hypercalls, to measure the exit round trip")
+	timeout := fs.Duration("timeout", 60*time.Second, "stop the guest after this long")
+	quiet := fs.Bool("quiet", false, "print only the guest's output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var gst *guest.Guest
+	var err error
+	if guest.Mode(*mode) == guest.User {
+		gst = guest.UserGuest(guest.UserOptions{Iterations: *iters, NopExits: *exits, Message: "hello from ring 3\n"})
+	} else if gst, err = guest.Hello(guest.Mode(*mode), "hello from "+*mode+" mode\n"); err != nil {
+		return err
+	}
+	cfg := vmm.Config{Console: os.Stdout, Timeout: *timeout}
+	if *trace {
+		cfg.Trace = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := vmm.RunGuest(ctx, gst, cfg)
+	if err != nil {
+		return err
+	}
+	if *trace {
+		fmt.Fprintf(os.Stderr, "stopped: %s after %d exits; RAX=%#x RIP=%#x\n", res.Reason, res.Exits.Total, res.Regs.RAX, res.Regs.RIP)
+	}
+	if *quiet {
+		return nil
+	}
+	switch gst.Mode {
+	case guest.User:
+		fmt.Printf("guest: %d iterations, result %#x (host computes %#x), %d exits, %s total\n",
+			*iters, res.Values[0], gst.WantValues[0], res.Exits.Total, res.Duration.Round(time.Microsecond))
+		if res.Exits.Nop > 1 {
+			per := res.Exits.LastNop.Sub(res.Exits.FirstNop) / time.Duration(res.Exits.Nop-1)
+			fmt.Printf("exit round trip (guest OUT -> VMM -> guest): %d ns\n", per.Nanoseconds())
+		}
+	default:
+		fmt.Printf("guest halted, RAX = %#x (expected %#x), %d exits, %s\n", res.Regs.RAX, gst.WantRAX, res.Exits.Total, res.Duration.Round(time.Microsecond))
+	}
+	return nil
+}
+
+func vmmRun(args []string) error {
+	return fmt.Errorf("vmm run: not implemented yet")
+}
