@@ -64,3 +64,32 @@ func Default() *specs.Spec {
 		},
 	}
 }
+
+// MakeRootless adapts a default config for an unprivileged user, as `runc spec --rootless`:
+// a user namespace mapping the user to root, no network namespace (an unprivileged user
+// cannot set one up), sysfs bound from the host, no cgroup limits and no gid=5 on devpts.
+func MakeRootless(s *specs.Spec, uid, gid uint32) {
+	s.Linux.Resources = nil
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uid, Size: 1}}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: gid, Size: 1}}
+	var ns []specs.LinuxNamespace
+	for _, n := range s.Linux.Namespaces {
+		if n.Type != specs.NetworkNamespace && n.Type != specs.CgroupNamespace {
+			ns = append(ns, n)
+		}
+	}
+	s.Linux.Namespaces = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+	var mounts []specs.Mount
+	for _, m := range s.Mounts {
+		switch m.Destination {
+		case "/sys":
+			m = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+		case "/dev/pts":
+			m.Options = []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}
+		case "/sys/fs/cgroup":
+			continue
+		}
+		mounts = append(mounts, m)
+	}
+	s.Mounts = mounts
+}
