@@ -1,0 +1,451 @@
+package cgroups
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// helperEnv makes the test binary act as a helper process (see TestMain).
+const helperEnv = "MINICTR_CGROUPS_TEST_HELPER"
+
+// TestMain: "memhog" waits for one byte on stdin (the parent moves it into the cgroup first),
+// then allocates and touches 256 MiB in 1 MiB steps; it exits 0 only if it survives.
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "memhog":
+		var b [1]byte
+		if _, err := os.Stdin.Read(b[:]); err != nil {
+			os.Exit(3)
+		}
+		var keep [][]byte
+		for i := 0; i < 256; i++ {
+			chunk := make([]byte, 1<<20)
+			for j := 0; j < len(chunk); j += 4096 {
+				chunk[j] = 1
+			}
+			keep = append(keep, chunk)
+		}
+		fmt.Println("survived", len(keep))
+		os.Exit(0)
+	}
+	os.Exit(2)
+}
+
+// requireReal skips unless the host has real cgroups of mode and we are root.
+func requireReal(t *testing.T, mode Mode) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create cgroups")
+	}
+	if Detect() != mode {
+		t.Skipf("host cgroups are %v, test needs %v", Detect(), mode)
+	}
+	if mode == V1 && !exists(filepath.Join(DefaultRoot, "memory")) {
+		t.Skip("no v1 memory hierarchy at /sys/fs/cgroup/memory")
+	}
+}
+
+// newReal makes a manager for a fresh /minictr-test-<random> cgroup, destroyed at cleanup.
+func newReal(t *testing.T, mode Mode) Manager {
+	t.Helper()
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(mode, DefaultRoot, "/minictr-test-"+hex.EncodeToString(b[:]), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if pids, _ := m.Pids(); len(pids) > 0 {
+			_ = KillAll(m, unix.SIGKILL)
+		}
+		if err := m.Destroy(); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	return m
+}
+
+// start runs a command whose stdin is a pipe held by the test (closing it ends "read" gates),
+// killed and reaped at cleanup.
+func start(t *testing.T, stdin io.Reader, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = stdin
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+func contains(pids []int, pid int) bool {
+	for _, p := range pids {
+		if p == pid {
+			return true
+		}
+	}
+	return false
+}
+
+// waitFor polls cond every 20ms up to limit; the bound keeps a broken kernel from hanging the
+// test, the result is asserted by the caller.
+func waitFor(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cond()
+}
+
+// realLifecycle: a process moved in, listed by Pids, seen in /proc/PID/cgroup; Destroy leaves
+// no directory and can be repeated.
+func realLifecycle(t *testing.T, mode Mode) {
+	m := newReal(t, mode)
+	if m.Exists() {
+		t.Fatal("cgroup exists before Apply")
+	}
+	cmd := start(t, nil, "sleep", "1000")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	pids, err := m.Pids()
+	if err != nil || !contains(pids, cmd.Process.Pid) || len(pids) != 1 {
+		t.Fatalf("Pids = %v, %v; want [%d]", pids, err, cmd.Process.Pid)
+	}
+	own, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ctrl, dir := range m.Paths() {
+		rel := "/" + filepath.Base(dir)
+		if !strings.Contains(string(own), rel+"\n") {
+			t.Errorf("/proc/%d/cgroup has no %s for %q:\n%s", cmd.Process.Pid, rel, ctrl, own)
+		}
+	}
+	// Destroy while the process lives: EBUSY after bounded retries, nothing removed.
+	if err := m.Destroy(); err == nil {
+		t.Fatal("Destroy with a live process succeeded")
+	} else if !strings.Contains(err.Error(), "device or resource busy") {
+		t.Errorf("Destroy with a live process: %v", err)
+	}
+	if err := KillAll(m, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	// Load, as a later minictr invocation does, and destroy through it.
+	l := Load(mode, m.Paths())
+	if err := l.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range m.Paths() {
+		if exists(d) {
+			t.Errorf("%s left behind", d)
+		}
+	}
+	if m.Exists() {
+		t.Error("Exists after Destroy")
+	}
+	if err := l.Destroy(); err != nil {
+		t.Errorf("second Destroy: %v", err)
+	}
+}
+
+func TestV1Lifecycle(t *testing.T) {
+	requireReal(t, V1)
+	realLifecycle(t, V1)
+}
+
+// TestV1SetReadBack writes every v1 resource a default container uses and reads the kernel's
+// values back; then lowers and raises memory+swap (the write order matters to the kernel).
+func TestV1SetReadBack(t *testing.T) {
+	requireReal(t, V1)
+	m := newReal(t, V1)
+	p := m.Paths()
+	memsw := exists(filepath.Join(DefaultRoot, "memory", "memory.memsw.limit_in_bytes"))
+	r := &specs.LinuxResources{
+		Memory: &specs.LinuxMemory{Limit: i64(mib(64)), Reservation: i64(mib(32))},
+		CPU:    &specs.LinuxCPU{Shares: u64(512), Quota: i64(50000), Period: u64(100000), Cpus: "0", Mems: "0"},
+		Pids:   &specs.LinuxPids{Limit: i64(50)},
+		Devices: []specs.LinuxDeviceCgroup{
+			{Allow: false, Access: "rwm"},
+			{Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rwm"},
+			{Allow: true, Type: "c", Major: i64(136), Access: "rw"},
+		},
+	}
+	if memsw {
+		r.Memory.Swap = i64(mib(128))
+	}
+	if err := m.Set(r); err != nil {
+		t.Fatal(err)
+	}
+	cmd := start(t, nil, "sleep", "1000")
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ ctrl, file, want string }{
+		{"memory", "memory.limit_in_bytes", "67108864"},
+		{"memory", "memory.soft_limit_in_bytes", "33554432"},
+		{"cpu", "cpu.shares", "512"},
+		{"cpu", "cpu.cfs_quota_us", "50000"},
+		{"cpu", "cpu.cfs_period_us", "100000"},
+		{"cpuset", "cpuset.cpus", "0"},
+		{"cpuset", "cpuset.mems", "0"},
+		{"pids", "pids.max", "50"},
+		{"devices", "devices.list", "c 1:3 rwm\nc 136:* rw"},
+	}
+	if memsw {
+		checks = append(checks, struct{ ctrl, file, want string }{"memory", "memory.memsw.limit_in_bytes", "134217728"})
+	}
+	for _, c := range checks {
+		d, ok := p[c.ctrl]
+		if !ok {
+			t.Logf("controller %s not mounted: not checked", c.ctrl)
+			continue
+		}
+		if got, err := readFile(d, c.file); err != nil || got != c.want {
+			t.Errorf("%s = %q, %v; want %q", c.file, got, err, c.want)
+		}
+	}
+	if !memsw {
+		t.Log("memory.memsw not available: swap ordering not checked for real")
+		return
+	}
+	// Lower below the current limit (64M): limit first. Then raise above: memsw first.
+	for _, lim := range [][2]int64{{mib(16), mib(32)}, {mib(256), mib(512)}, {-1, -1}} {
+		if err := m.Set(memRes(lim[0], lim[1])); err != nil {
+			t.Fatalf("update memory %v: %v", lim, err)
+		}
+		want := fmt.Sprint(lim[0])
+		if lim[0] == -1 {
+			want = "9223372036854771712"
+		}
+		if got, _ := readFile(p["memory"], "memory.limit_in_bytes"); got != want {
+			t.Errorf("after update %v: limit = %s, want %s", lim, got, want)
+		}
+	}
+	// pids -1 is unlimited.
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := readFile(p["pids"], "pids.max"); got != "max" {
+		t.Errorf("pids.max = %q, want max", got)
+	}
+}
+
+// TestV1SetErrors: errors name step, file and value; a controller the host lacks is an error
+// only when the spec asks for it.
+func TestV1SetErrors(t *testing.T) {
+	requireReal(t, V1)
+	m := newReal(t, V1)
+	err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "4096"}})
+	want := "set cpuset cpus: write " + filepath.Join(m.Paths()["cpuset"], "cpuset.cpus") + " = 4096: "
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want prefix %q", err, want)
+	}
+	if err := m.Set(&specs.LinuxResources{Unified: map[string]string{"memory.max": "1"}}); err == nil || !strings.Contains(err.Error(), "needs cgroup v2") {
+		t.Errorf("unified on v1: %v", err)
+	}
+	if _, ok := m.Paths()["net_cls"]; !ok {
+		err := m.Set(&specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: new(uint32)}})
+		if err == nil || !strings.Contains(err.Error(), `controller "net_cls" is not available`) {
+			t.Errorf("net_cls missing: %v", err)
+		}
+	}
+	// Nothing asked: nothing needed.
+	if err := m.Set(&specs.LinuxResources{}); err != nil {
+		t.Errorf("empty resources: %v", err)
+	}
+}
+
+// TestV1Freeze: a process appending to a file stops growing it once frozen (freezer.state
+// reads FROZEN), and grows it again after Thaw.
+func TestV1Freeze(t *testing.T) {
+	requireReal(t, V1)
+	m := newReal(t, V1)
+	out := filepath.Join(t.TempDir(), "ticks")
+	cmd := start(t, nil, "sh", "-c", `while :; do echo x >> "$0"; done`, out)
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(out)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	if !waitFor(10*time.Second, func() bool { return size() > 0 }) {
+		t.Fatal("writer never started")
+	}
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.State(); err != nil || st != Frozen {
+		t.Fatalf("State = %v, %v", st, err)
+	}
+	if got, _ := readFile(m.Paths()["freezer"], "freezer.state"); got != "FROZEN" {
+		t.Fatalf("freezer.state = %q", got)
+	}
+	before := size()
+	time.Sleep(200 * time.Millisecond)
+	if after := size(); after != before {
+		t.Fatalf("frozen process kept writing: %d -> %d bytes", before, after)
+	}
+	if err := m.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := m.State(); st != Thawed {
+		t.Fatalf("State after Thaw = %v", st)
+	}
+	if !waitFor(10*time.Second, func() bool { return size() > before }) {
+		t.Fatal("thawed process made no progress")
+	}
+}
+
+// TestV1OOMKill: a process touching 256 MiB under a 16 MiB limit is OOM-killed, and Stats
+// reports the kill.
+func TestV1OOMKill(t *testing.T) {
+	requireReal(t, V1)
+	m := newReal(t, V1)
+	r := memRes(mib(16), 0)
+	if exists(filepath.Join(DefaultRoot, "memory", "memory.memsw.limit_in_bytes")) {
+		r.Memory.Swap = i64(mib(16)) // no swap either
+	}
+	if err := m.Set(r); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), helperEnv+"=memhog")
+	cmd.Stdin = pr
+	outBuf := &strings.Builder{}
+	cmd.Stdout = outBuf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatal(err)
+	}
+	if _, err := pw.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if err == nil || !ws.Signaled() || ws.Signal() != unix.SIGKILL {
+		t.Fatalf("memory hog: %v (%q), want killed by SIGKILL", err, outBuf.String())
+	}
+	s, err := m.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Memory.OOMKills < 1 || s.Memory.Limit != uint64(mib(16)) {
+		t.Fatalf("Stats.Memory = %+v, want oom_kills >= 1 and limit 16 MiB", s.Memory)
+	}
+}
+
+// TestV1ForkBomb: a shell fork bomb under pids.max=20 never exceeds 20 tasks; KillAll ends it
+// (freezing first) and Destroy removes the cgroup.
+func TestV1ForkBomb(t *testing.T) {
+	requireReal(t, V1)
+	m := newReal(t, V1)
+	if _, ok := m.Paths()["pids"]; !ok {
+		t.Skip("no v1 pids hierarchy")
+	}
+	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(20)}}); err != nil {
+		t.Fatal(err)
+	}
+	// The bomb's shells are reparented to us when their parents die: be their subreaper and
+	// reap them, so that no zombie outlives the test.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) }()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", `read x; f() { f & f & wait; }; f 2>/dev/null`)
+	cmd.Stdin = pr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	reapAll := func() {
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			var ws unix.WaitStatus
+			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if err == unix.ECHILD {
+				return
+			}
+			if pid <= 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}
+	defer reapAll()
+	defer func() { _ = KillAll(m, unix.SIGKILL) }()
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	pw.Write([]byte("go\n"))
+	pw.Close()
+	hit := waitFor(30*time.Second, func() bool {
+		s, err := m.Stats()
+		return err == nil && s.Pids.LimitHits > 0
+	})
+	s, err := m.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hit || s.Pids.Current > 20 || s.Pids.Limit != 20 {
+		t.Fatalf("fork bomb: limit hit %v, Stats.Pids = %+v; want hits > 0, current <= 20", hit, s.Pids)
+	}
+	if pids, _ := m.Pids(); len(pids) > 20 {
+		t.Fatalf("%d processes in a cgroup limited to 20", len(pids))
+	}
+	if err := KillAll(m, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(20*time.Second, func() bool { p, _ := m.Pids(); return len(p) == 0 }) {
+		p, _ := m.Pids()
+		t.Fatalf("after KillAll still %d processes", len(p))
+	}
+	reapAll()
+	_ = cmd.Process.Release()
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if m.Exists() {
+		t.Fatal("cgroup left after Destroy")
+	}
+}
