@@ -86,6 +86,9 @@ func (s *setup) mountOne(i int, m *specs.Mount) error {
 		return mountErr(i, m, "create mount point", err)
 	}
 	defer dst.Close()
+	if testHookBeforeMount != nil {
+		testHookBeforeMount(m.Destination)
+	}
 	var old *os.File
 	if o.tmpcopyup {
 		// Keep a handle on the directory before it is covered: the copy reads through it.
@@ -117,6 +120,10 @@ func (s *setup) mountOne(i int, m *specs.Mount) error {
 	return s.afterMount(i, m, o, mnt)
 }
 
+// testHookBeforeMount, when set (by tests only), runs between the creation of a mount point and
+// the mount: the place where CVE-2021-30465 swapped a directory for a symlink.
+var testHookBeforeMount func(dest string)
+
 // mountBind bind-mounts a host path (relative ones are relative to the bundle) into the rootfs.
 // The source is opened first and mounted from its descriptor, the destination created as a file
 // or directory to match.
@@ -141,6 +148,9 @@ func (s *setup) mountBind(i int, m *specs.Mount, o *mountOpts) error {
 		return mountErr(i, m, "create mount point", err)
 	}
 	defer dst.Close()
+	if testHookBeforeMount != nil {
+		testHookBeforeMount(m.Destination)
+	}
 	if err := mount(fdPath(srcFile), fdPath(dst), "", o.flags&(unix.MS_BIND|unix.MS_REC), ""); err != nil {
 		return mountErr(i, m, "bind", err)
 	}

@@ -38,6 +38,10 @@ type helperRequest struct {
 	Reads   []string // container paths to read (masked files) or list (masked dirs)
 	Links   []string // container paths to readlink
 	Script  string   // run with /bin/sh inside, after Finalize
+	// RaceDest, with RaceTo: just before mounting onto RaceDest, the helper renames the
+	// mount point to RaceDest+".orig" and puts a symlink to RaceTo (a host path) in its place.
+	RaceDest, RaceTo string
+	Rootfs           string
 }
 
 type fileReport struct {
@@ -49,15 +53,16 @@ type fileReport struct {
 }
 
 type helperReport struct {
-	Error     string
-	Cwd       string
-	Mounts    []mountInfo
-	Files     map[string]fileReport
-	Reads     map[string]string // content (files) or names joined by "," (dirs), or "error: ..."
-	Links     map[string]string
-	Sysctl    map[string]string // read back after Finalize
-	Script    string            // the script's combined output
-	ScriptErr string
+	Error      string
+	PrepareErr string // with RaceDest: Prepare's error (the helper then reports mounts unpivoted)
+	Cwd        string
+	Mounts     []mountInfo
+	Files      map[string]fileReport
+	Reads      map[string]string // content (files) or names joined by "," (dirs), or "error: ..."
+	Links      map[string]string
+	Sysctl     map[string]string // read back after Finalize
+	Script     string            // the script's combined output
+	ScriptErr  string
 }
 
 // TestHelperProcess is not a test: it is the container's init when helperEnv is set.
@@ -82,6 +87,25 @@ func runHelper() (rep helperReport) {
 		return helperReport{Error: "read request: " + err.Error()}
 	}
 	c := &Config{Spec: req.Spec, Bundle: req.Bundle, NoPivot: req.NoPivot}
+	if req.RaceDest != "" {
+		testHookBeforeMount = func(dest string) {
+			if dest != req.RaceDest {
+				return
+			}
+			p := filepath.Join(req.Rootfs, dest)
+			if err := os.Rename(p, p+".orig"); err != nil {
+				panic(err)
+			}
+			if err := os.Symlink(req.RaceTo, p); err != nil {
+				panic(err)
+			}
+		}
+		if err := Prepare(c); err != nil {
+			rep.PrepareErr = err.Error()
+		}
+		rep.Mounts, _ = readMountinfo()
+		return rep
+	}
 	if err := Prepare(c); err != nil {
 		return helperReport{Error: "Prepare: " + err.Error()}
 	}
@@ -266,7 +290,8 @@ func (f *fixture) spec(devPath string, major, minor uint32, userns bool) *specs.
 	uid, gid := uint32(1000), uint32(1001)
 	ns := []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.PIDNamespace}, {Type: specs.UTSNamespace}, {Type: specs.IPCNamespace}}
 	if userns {
-		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace}, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace}, specs.LinuxNamespace{Type: specs.NetworkNamespace},
+			specs.LinuxNamespace{Type: specs.CgroupNamespace})
 	}
 	return &specs.Spec{
 		Root:     &specs.Root{Path: "rootfs", Readonly: true},
@@ -370,7 +395,7 @@ func runHelperProcess(t *testing.T, req *helperRequest, userns bool) (*helperRep
 		Pdeathsig:  syscall.SIGKILL,
 	}
 	if userns {
-		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET | syscall.CLONE_NEWCGROUP
 		// The whole low range maps to itself: the rootfs is owned by root and the devpts gid=5
 		// exists, and mknod and sysfs still take the user-namespace paths.
 		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
@@ -401,13 +426,16 @@ func runHelperProcess(t *testing.T, req *helperRequest, userns bool) (*helperRep
 
 func TestPrepareFinalize(t *testing.T) {
 	for _, v := range []struct {
-		name    string
-		noPivot bool
-		userns  bool
+		name        string
+		noPivot     bool
+		userns      bool
+		propagation string
 	}{
-		{"pivot_root", false, false},
-		{"no-pivot", true, false},
-		{"userns", false, true},
+		{"pivot_root", false, false, ""},
+		{"no-pivot", true, false, ""},
+		{"userns", false, true, ""},
+		{"pivot_root+shared", false, false, "shared"},
+		{"no-pivot+rslave", true, false, "rslave"},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -419,6 +447,7 @@ func TestPrepareFinalize(t *testing.T) {
 			t.Cleanup(func() { os.Remove(hostEtcTarget) }) // only a broken build ever creates it
 			before := hostMounts(t)
 			spec := f.spec(devPath, major, minor, v.userns)
+			spec.Linux.RootfsPropagation = v.propagation
 			req := &helperRequest{
 				Spec: spec, Bundle: f.bundle, NoPivot: v.noPivot,
 				Sysctl: map[string]string{"kernel.domainname": "minictr.test", "kernel.shmmni": "2048"},
@@ -488,6 +517,24 @@ func (f *fixture) checkReport(t *testing.T, rep *helperReport, spec *specs.Spec,
 	}
 	if m := mounts["/"]; !hasOpt(m.Options, "ro") {
 		t.Errorf("root not read-only: %+v", m)
+	}
+	switch root := mounts["/"]; spec.Linux.RootfsPropagation {
+	case "shared":
+		if !root.shared() {
+			t.Errorf("rootfsPropagation shared: / is %v", root.Optional)
+		}
+	case "", "private", "rprivate":
+		if len(root.Optional) != 0 {
+			t.Errorf("rootfsPropagation %q: / has propagation %v, want private", spec.Linux.RootfsPropagation, root.Optional)
+		}
+	}
+	for _, c := range []string{"memory", "cpu", "pids"} {
+		if _, err := os.Stat("/sys/fs/cgroup/" + c); err != nil {
+			continue // not a v1 controller here
+		}
+		if m, ok := mounts["/sys/fs/cgroup/"+c]; !ok || m.FSType != "cgroup" || !hasOpt(m.Options, "ro") {
+			t.Errorf("cgroup v1 %s: mount %+v, want a read-only cgroup mount", c, m)
+		}
 	}
 	for _, m := range rep.Mounts {
 		if m.Mountpoint == "/proc/does-not-exist" || m.Mountpoint == "/proc/does-not-exist-either" {
@@ -583,3 +630,35 @@ func (f *fixture) checkReport(t *testing.T, rep *helperReport, spec *specs.Spec,
 }
 
 func hasOpt(opts, o string) bool { return slices.Contains(strings.Split(opts, ","), o) }
+
+// TestMountDestinationSwapRace is the CVE-2021-30465 shape: the mount point is swapped for a
+// symlink to a host directory after it was created and before the mount. The mount must land on
+// the directory that was created (now at its new name), never on the host directory.
+func TestMountDestinationSwapRace(t *testing.T) {
+	f := newFixture(t)
+	spec := &specs.Spec{
+		Root:   &specs.Root{Path: "rootfs"},
+		Mounts: []specs.Mount{{Destination: "/racy", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}}},
+		Linux:  &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}}},
+	}
+	before := hostMounts(t)
+	rep, err := runHelperProcess(t, &helperRequest{Spec: spec, Bundle: f.bundle, Rootfs: f.rootfs, RaceDest: "/racy", RaceTo: f.hostDir}, false)
+	checkHostMountsUnchanged(t, before, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onOrig bool
+	for _, m := range rep.Mounts {
+		if m.Mountpoint == f.hostDir || strings.HasPrefix(m.Mountpoint, f.hostDir+"/") {
+			t.Errorf("the swapped-in symlink redirected the mount to the host path: %+v", m)
+		}
+		onOrig = onOrig || m.Mountpoint == filepath.Join(f.rootfs, "racy.orig")
+	}
+	if !onOrig {
+		t.Errorf("the tmpfs is not on the directory created for it (now racy.orig); mounts: %+v", rep.Mounts)
+	}
+	// The swap is also noticed: the destination no longer leads to the new mount.
+	if !strings.Contains(rep.PrepareErr, "verify") {
+		t.Errorf("Prepare error = %q, want the verification to notice the swap", rep.PrepareErr)
+	}
+}
