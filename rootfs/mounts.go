@@ -61,6 +61,9 @@ func holdingMount(mi []mountInfo, p string) *mountInfo {
 
 // mountOne mounts spec mount i inside the rootfs.
 func (s *setup) mountOne(i int, m *specs.Mount) error {
+	if m.Destination == "" {
+		return mountErr(i, m, "check destination", fmt.Errorf("empty destination: %w", unix.EINVAL))
+	}
 	o, err := parseMountOptions(m.Options)
 	if err != nil {
 		return mountErr(i, m, "parse options", err)

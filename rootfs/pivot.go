@@ -32,7 +32,16 @@ func pivotRoot(rootfs string) error {
 	if err := unix.Fchdir(newroot); err != nil {
 		return fmt.Errorf("pivot_root: chdir %s: %w", rootfs, errnoErr(err))
 	}
-	if err := unix.PivotRoot(".", "."); err != nil {
+	err = unix.PivotRoot(".", ".")
+	if err == unix.EINVAL {
+		// The old root mount is shared (rootfsPropagation "shared" keeps "/" a peer of the
+		// host's), which pivot_root refuses. Making only that one mount private changes no
+		// peer group of the mounts already made in the rootfs.
+		if perr := mount("", "/", "", unix.MS_PRIVATE, ""); perr == nil {
+			err = unix.PivotRoot(".", ".")
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("pivot_root(%s): %w", rootfs, errnoErr(err))
 	}
 	// "." is now the old root, on top; step onto it to detach it.
