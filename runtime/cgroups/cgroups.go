@@ -216,6 +216,12 @@ func KillAll(m Manager, sig unix.Signal) error {
 			return err
 		}
 	}
+	// A paused container stays paused for a catchable signal; SIGKILL needs a thaw to be
+	// delivered on v1 (frozen tasks act on it only once they run).
+	wasFrozen := false
+	if st, err := m.State(); err == nil && st == Frozen {
+		wasFrozen = true
+	}
 	frozen := m.Freeze() == nil
 	var firstErr error
 	rounds := 1
@@ -237,7 +243,7 @@ func KillAll(m Manager, sig unix.Signal) error {
 			}
 		}
 	}
-	if frozen {
+	if frozen && (!wasFrozen || sig == unix.SIGKILL) {
 		if err := m.Thaw(); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("kill all: %w", err)
 		}

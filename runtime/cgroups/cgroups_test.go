@@ -149,6 +149,7 @@ func TestDeviceRule(t *testing.T) {
 		{specs.LinuxDeviceCgroup{Type: "x"}, "", "device type"},
 		{specs.LinuxDeviceCgroup{Type: "c", Access: "rwx"}, "", "device access"},
 		{specs.LinuxDeviceCgroup{Type: "c", Major: i64(-5)}, "", "device number"},
+		{specs.LinuxDeviceCgroup{Type: "c", Major: i64(1), Minor: i64(1 << 40)}, "", "device number"},
 	}
 	for _, c := range cases {
 		got, err := DeviceRule(c.d)

@@ -8,9 +8,8 @@ import (
 )
 
 // devicesV1 converts linux.resources.devices into v1 devices.allow/devices.deny writes, in the
-// spec's order (the usual list starts with a deny-all, then allows). On v2, device control needs
-// an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE), which minictr does not load yet: the rules are
-// not enforced there (see docs/cgroups.md).
+// spec's order (the usual list starts with a deny-all, then allows). On v2 the same rules
+// become an eBPF program (devices_v2.go).
 func devicesV1(rules []specs.LinuxDeviceCgroup) ([]op, error) {
 	var ops []op
 	for i, d := range rules {
@@ -42,8 +41,8 @@ func DeviceRule(d specs.LinuxDeviceCgroup) (string, error) {
 		if v == nil || *v == -1 {
 			return "*", nil
 		}
-		if *v < 0 {
-			return "", fmt.Errorf("device number %d: must be >= 0", *v)
+		if *v < 0 || *v > 0xfffff { // majors have 12 bits, minors 20
+			return "", fmt.Errorf("device number %d: must be 0..1048575 (or -1 for any)", *v)
 		}
 		return itoa(*v), nil
 	}

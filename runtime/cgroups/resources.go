@@ -93,6 +93,11 @@ func validateResources(r *specs.LinuxResources) error {
 			return fmt.Errorf("cpu quota = %d: must be -1 (unlimited) or microseconds", *c.Quota)
 		}
 	}
+	for i, d := range r.Devices {
+		if _, err := DeviceRule(d); err != nil {
+			return fmt.Errorf("linux.resources.devices[%d]: %w", i, err)
+		}
+	}
 	for k, v := range r.Unified {
 		if err := validUnified(k, v); err != nil {
 			return err

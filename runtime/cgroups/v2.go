@@ -114,7 +114,14 @@ func (m *v2Manager) Set(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	return runOps(m.dirOf, ops)
+	if err := runOps(m.dirOf, ops); err != nil {
+		return err
+	}
+	// Devices: an eBPF program, only on a real cgroup2 directory (a test root cannot hold one).
+	if len(r.Devices) > 0 && detectAt(m.dir) == V2 {
+		return setDevicesV2(m.dir, r.Devices)
+	}
+	return nil
 }
 
 // Freeze writes 1 to cgroup.freeze and waits until cgroup.events says "frozen 1".
