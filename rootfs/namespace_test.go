@@ -9,6 +9,7 @@ package rootfs
 import (
 	"bufio"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -223,7 +224,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Skip("busybox not installed (Debian package busybox-static)")
 	}
-	if out, err := exec.Command("file", "-L", busybox).Output(); err == nil && strings.Contains(string(out), "dynamically") {
+	if dynamic(busybox) {
 		t.Skip("busybox is dynamically linked; the test rootfs needs busybox-static")
 	}
 	base, err := filepath.EvalSymlinks(t.TempDir())
@@ -259,6 +260,21 @@ func newFixture(t *testing.T) *fixture {
 	mustNo(t, os.Symlink("../../../../../../../.."+f.hostDir+"/rel", filepath.Join(f.rootfs, "evilrel")))
 	mustNo(t, os.Symlink("/etc", filepath.Join(f.rootfs, "evil")))
 	return f
+}
+
+// dynamic reports whether an executable asks for a program interpreter (a dynamic loader).
+func dynamic(path string) bool {
+	f, err := elf.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return true
+		}
+	}
+	return false
 }
 
 func mustNo(t *testing.T, err error) {
