@@ -35,6 +35,10 @@ type Config struct {
 	Timeout time.Duration
 	// StopOnOutput, if set, stops the guest as soon as the console output contains it.
 	StopOnOutput string
+	// CompatCPUID hides CPU features whose instructions a nested paravirtual KVM cannot
+	// emulate in guest kernel mode (CMPXCHG16B, XSAVE/XRSTOR, SMAP's CLAC/STAC), so that a
+	// guest kernel picks other code paths instead of ending in KVM_EXIT_INTERNAL_ERROR.
+	CompatCPUID bool
 }
 
 // MaxMem is the largest MemSize: RAM ends below 3 GiB so that the 32-bit hole for the local
@@ -146,6 +150,9 @@ func New(cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.CompatCPUID {
+		compatCPUID(cpuid)
+	}
 	if err := m.cpu.SetCPUID2(cpuid); err != nil {
 		return nil, err
 	}
@@ -220,4 +227,17 @@ func (m *Machine) GuestSlice(addr, n uint64) ([]byte, error) {
 		return nil, fmt.Errorf("guest range 0x%x+0x%x outside guest memory (0x%x bytes)", addr, n, len(m.mem))
 	}
 	return m.mem[addr : addr+n], nil
+}
+
+// compatCPUID clears the feature bits listed at Config.CompatCPUID.
+func compatCPUID(entries []kvm.CPUIDEntry2) {
+	for i := range entries {
+		e := &entries[i]
+		switch {
+		case e.Function == 1:
+			e.ECX &^= 1<<13 | 1<<26 | 1<<27 // CX16, XSAVE, OSXSAVE
+		case e.Function == 7 && e.Index == 0:
+			e.EBX &^= 1 << 20 // SMAP
+		}
+	}
 }

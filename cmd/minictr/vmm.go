@@ -86,5 +86,38 @@ func vmmHello(args []string) error {
 }
 
 func vmmRun(args []string) error {
-	return fmt.Errorf("vmm run: not implemented yet")
+	fs := pflag.NewFlagSet("vmm run", pflag.ContinueOnError)
+	kernel := fs.String("kernel", "", "kernel: bzImage (payload decompressed on the host) or vmlinux ELF")
+	initrd := fs.String("initrd", "", "initramfs (cpio, optionally compressed)")
+	cmdline := fs.String("cmdline", "console=ttyS0", "kernel command line")
+	mem := fs.String("mem", "256M", "guest memory (K, M or G suffix)")
+	timeout := fs.Duration("timeout", 0, "stop the guest after this long (0: no limit)")
+	stopOn := fs.String("stop-on", "", "stop the guest when the console prints this string")
+	trace := fs.Bool("trace", false, "print every VM exit on stderr")
+	compat := fs.Bool("compat-cpuid", false, "hide CX16, XSAVE and SMAP from the guest (for a nested paravirtual KVM that cannot emulate them)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *kernel == "" {
+		return fmt.Errorf("vmm run: --kernel is required")
+	}
+	size, err := vmm.ParseSize(*mem)
+	if err != nil {
+		return fmt.Errorf("vmm run: --mem: %w", err)
+	}
+	cfg := vmm.Config{MemSize: size, Console: os.Stdout, Timeout: *timeout, StopOnOutput: *stopOn, CompatCPUID: *compat}
+	if *trace {
+		cfg.Trace = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := vmm.BootLinux(ctx, vmm.LinuxConfig{Config: cfg, Kernel: *kernel, Initrd: *initrd, Cmdline: *cmdline})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "\nminictr: guest stopped: %s after %s (%d exits)\n", res.Reason, res.Duration.Round(time.Millisecond), res.Exits.Total)
+	if res.Reason == "timeout" {
+		return ExitCode(124)
+	}
+	return ExitCode(res.ExitCode)
 }
