@@ -277,6 +277,29 @@ func dynamic(path string) bool {
 	return false
 }
 
+// remap prepares the fixture for a user namespace whose root is host id hostID: the rootfs is
+// chowned to the shifted ids, the fixture's directories opened to others, and the test binary
+// copied next to them (its build directory is private to root). It returns the copy.
+func (f *fixture) remap(t *testing.T, hostID int) string {
+	t.Helper()
+	base := filepath.Dir(f.bundle)
+	err := filepath.Walk(f.rootfs, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		return os.Lchown(p, hostID+int(st.Uid), hostID+int(st.Gid))
+	})
+	mustNo(t, err)
+	for d := base; d != "/" && d != os.TempDir() && strings.HasPrefix(d, os.TempDir()); d = filepath.Dir(d) {
+		mustNo(t, os.Chmod(d, 0o755))
+	}
+	mustNo(t, os.Chmod(f.bundle, 0o755))
+	exe := filepath.Join(base, "helper.test")
+	copyTestFile(t, os.Args[0], exe)
+	return exe
+}
+
 func mustNo(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -398,8 +421,10 @@ func checkHostMountsUnchanged(t *testing.T, before []string, f *fixture) {
 	}
 }
 
-// runHelperProcess runs the helper and returns its report, or an error saying why there is none.
-func runHelperProcess(t *testing.T, req *helperRequest, userns bool) (*helperReport, error) {
+// runHelperProcess runs the helper and returns its report. With a user namespace (userns), ids
+// 0-65535 map to hostID.. on the host; exe is the binary to run (the test binary, or a copy the
+// mapped ids can reach).
+func runHelperProcess(t *testing.T, req *helperRequest, userns bool, hostID int, exe string) (*helperReport, error) {
 	t.Helper()
 	reqR, reqW, err := os.Pipe()
 	mustNo(t, err)
@@ -407,7 +432,7 @@ func runHelperProcess(t *testing.T, req *helperRequest, userns bool) (*helperRep
 	mustNo(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	cmd := exec.CommandContext(ctx, exe, "-test.run=^TestHelperProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
 	cmd.ExtraFiles = []*os.File{repW, reqR} // fd 3, fd 4
 	stderr := &strings.Builder{}
@@ -418,10 +443,12 @@ func runHelperProcess(t *testing.T, req *helperRequest, userns bool) (*helperRep
 	}
 	if userns {
 		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET | syscall.CLONE_NEWCGROUP
-		// The whole low range maps to itself: the rootfs is owned by root and the devpts gid=5
-		// exists, and mknod and sysfs still take the user-namespace paths.
-		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
-		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
+		// 65536 ids, so that the devpts gid=5 exists inside.
+		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostID, Size: 65536}}
+		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: hostID, Size: 65536}}
+		// Become the namespace's root (host id hostID): a kernel id that is not mapped would
+		// leave the helper without capabilities in its namespace.
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	mustNo(t, cmd.Start())
 	reqR.Close()
@@ -451,13 +478,18 @@ func TestPrepareFinalize(t *testing.T) {
 		name        string
 		noPivot     bool
 		userns      bool
+		hostID      int // with userns: container id 0 is this host id
 		propagation string
 	}{
-		{"pivot_root", false, false, ""},
-		{"no-pivot", true, false, ""},
-		{"userns", false, true, ""},
-		{"pivot_root+shared", false, false, "shared"},
-		{"no-pivot+rslave", true, false, "rslave"},
+		{"pivot_root", false, false, 0, ""},
+		{"no-pivot", true, false, 0, ""},
+		// ids mapped to themselves: the rootfs stays root's; mknod, sysfs and locked mount
+		// flags already take the user-namespace paths.
+		{"userns", false, true, 0, ""},
+		// ids shifted as a rootless or userns-remapped container has them, the rootfs chowned.
+		{"userns-remapped", false, true, 100000, ""},
+		{"pivot_root+shared", false, false, 0, "shared"},
+		{"no-pivot+rslave", true, false, 0, "rslave"},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -482,7 +514,17 @@ func TestPrepareFinalize(t *testing.T) {
 					"touch /newfile 2>/dev/null && echo root-writable || echo root-denied; " +
 					"touch /rw/x && echo rw-ok; hostname",
 			}
-			rep, err := runHelperProcess(t, req, v.userns)
+			exe := os.Args[0]
+			if v.hostID != 0 {
+				exe = f.remap(t, v.hostID)
+			}
+			if v.hostID != 0 {
+				// The UTS sysctls stay owned by the host's root, whatever the namespace: a shifted
+				// root gets EACCES from the kernel (runtimes set the domain name with
+				// setdomainname instead). The IPC ones belong to the namespace's owner.
+				delete(req.Sysctl, "kernel.domainname")
+			}
+			rep, err := runHelperProcess(t, req, v.userns, v.hostID, exe)
 			// The host-side checks hold whether or not the helper got to the end.
 			checkHostMountsUnchanged(t, before, f)
 			if _, err := os.Lstat(hostEtcTarget); err == nil {
@@ -495,12 +537,12 @@ func TestPrepareFinalize(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("Prepare %v, Finalize %v (%d mounts inside)", rep.Prepare, rep.Finalize, len(rep.Mounts))
-			f.checkReport(t, rep, spec, devPath, major, minor)
+			f.checkReport(t, rep, spec, req.Sysctl, v.hostID != 0, devPath, major, minor)
 		})
 	}
 }
 
-func (f *fixture) checkReport(t *testing.T, rep *helperReport, spec *specs.Spec, devPath string, major, minor uint32) {
+func (f *fixture) checkReport(t *testing.T, rep *helperReport, spec *specs.Spec, sysctls map[string]string, remapped bool, devPath string, major, minor uint32) {
 	t.Helper()
 	if rep.Cwd != "/" {
 		t.Errorf("cwd after Prepare = %q, want /", rep.Cwd)
@@ -597,9 +639,15 @@ func (f *fixture) checkReport(t *testing.T, rep *helperReport, spec *specs.Spec,
 	}
 	// Read-only things refuse writes, writable ones take them.
 	for _, p := range []string{"/", "/data", "/etc/hostfile", "/proc/sys/kernel/hostname"} {
-		if fr := rep.Files[p]; fr.WriteErr != "EROFS" {
+		fr := rep.Files[p]
+		// With shifted ids, a file owned by the host's root is refused (EACCES) before the
+		// kernel looks at the mount; its mount flags are checked below instead.
+		if fr.WriteErr != "EROFS" && !(remapped && fr.WriteErr == "EACCES") {
 			t.Errorf("write to %s: %q, want EROFS", p, fr.WriteErr)
 		}
+	}
+	if m := mounts["/etc/hostfile"]; !hasOpt(m.Options, "ro") {
+		t.Errorf("/etc/hostfile (bind, ro) mounted with %q", m.Options)
 	}
 	for _, p := range []string{"/rw", "/dev/shm"} {
 		if fr := rep.Files[p]; fr.WriteErr != "" {
@@ -626,11 +674,10 @@ func (f *fixture) checkReport(t *testing.T, rep *helperReport, spec *specs.Spec,
 			t.Errorf("read %s = %q, want %q", p, got, want)
 		}
 	}
-	if got := rep.Sysctl["kernel.domainname"]; got != "minictr.test" {
-		t.Errorf("kernel.domainname = %q after WriteSysctls", got)
-	}
-	if got := rep.Sysctl["kernel.shmmni"]; got != "2048" {
-		t.Errorf("kernel.shmmni = %q after WriteSysctls", got)
+	for k, want := range sysctls {
+		if got := rep.Sysctl[k]; got != want {
+			t.Errorf("%s = %q after WriteSysctls, want %q", k, got, want)
+		}
 	}
 	// After exec: a shell started after Finalize sees the same.
 	if rep.ScriptErr != "" {
@@ -665,7 +712,7 @@ func TestMountDestinationSwapRace(t *testing.T) {
 		Linux:  &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}}},
 	}
 	before := hostMounts(t)
-	rep, err := runHelperProcess(t, &helperRequest{Spec: spec, Bundle: f.bundle, Rootfs: f.rootfs, RaceDest: "/racy", RaceTo: f.hostDir}, false)
+	rep, err := runHelperProcess(t, &helperRequest{Spec: spec, Bundle: f.bundle, Rootfs: f.rootfs, RaceDest: "/racy", RaceTo: f.hostDir}, false, 0, os.Args[0])
 	checkHostMountsUnchanged(t, before, f)
 	if err != nil {
 		t.Fatal(err)
