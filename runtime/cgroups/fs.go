@@ -178,6 +178,10 @@ const destroyWait = 3 * time.Second
 // holds files is never emptied). EBUSY (processes still exiting) is retried until deadline. A
 // missing dir is success.
 func removeTree(dir string, deadline time.Time) error {
+	// The usual case, a leaf cgroup whose processes are gone, needs no directory walk.
+	if err := unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
 	var dirs []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -281,9 +281,11 @@ func TestV1SetErrors(t *testing.T) {
 
 // TestV1Freeze: a process appending to a file stops growing it once frozen (freezer.state
 // reads FROZEN), and grows it again after Thaw.
-func TestV1Freeze(t *testing.T) {
-	requireReal(t, V1)
-	m := newReal(t, V1)
+func TestV1Freeze(t *testing.T) { requireReal(t, V1); freezeTest(t, V1) }
+func TestV2Freeze(t *testing.T) { requireReal(t, V2); freezeTest(t, V2) }
+
+func freezeTest(t *testing.T, mode Mode) {
+	m := newReal(t, mode)
 	out := filepath.Join(t.TempDir(), "ticks")
 	cmd := start(t, nil, "sh", "-c", `while :; do echo x >> "$0"; done`, out)
 	if err := m.Apply(cmd.Process.Pid); err != nil {
@@ -305,8 +307,12 @@ func TestV1Freeze(t *testing.T) {
 	if st, err := m.State(); err != nil || st != Frozen {
 		t.Fatalf("State = %v, %v", st, err)
 	}
-	if got, _ := readFile(m.Paths()["freezer"], "freezer.state"); got != "FROZEN" {
-		t.Fatalf("freezer.state = %q", got)
+	if mode == V1 {
+		if got, _ := readFile(m.Paths()["freezer"], "freezer.state"); got != "FROZEN" {
+			t.Fatalf("freezer.state = %q", got)
+		}
+	} else if ev, _ := readKeyed(m.Paths()[""], "cgroup.events"); ev["frozen"] != 1 {
+		t.Fatalf("cgroup.events = %v, want frozen 1", ev)
 	}
 	before := size()
 	time.Sleep(200 * time.Millisecond)
@@ -322,19 +328,98 @@ func TestV1Freeze(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { return size() > before }) {
 		t.Fatal("thawed process made no progress")
 	}
+	hasAcct := mode == V2 || m.Paths()["cpuacct"] != ""
+	if s, err := m.Stats(); err != nil || (hasAcct && s.CPU.UsageNS == 0) {
+		t.Errorf("Stats.CPU = %+v, %v: a busy shell used no CPU", s.CPU, err)
+	}
+	// kill --all of a paused container: a catchable signal leaves it paused, SIGKILL ends it.
+	if err := m.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if err := KillAll(m, unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := m.State(); st != Frozen {
+		t.Errorf("after KillAll(SIGTERM) of a frozen cgroup: %v, want still FROZEN", st)
+	}
+	if err := KillAll(m, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Error("writer exited 0 after KillAll")
+	}
+	if st, _ := m.State(); st != Thawed {
+		t.Errorf("after KillAll(SIGKILL): %v, want THAWED", st)
+	}
+}
+
+// TestV1RelativePath: a relative cgroupsPath lands under the caller's own cgroup of each
+// controller (the test process itself runs in a memory cgroup here).
+func TestV1RelativePath(t *testing.T) {
+	requireReal(t, V1)
+	m, err := New(V1, DefaultRoot, "minictr-test-rel", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := ownCgroups()
+	for ctrl, dir := range m.Paths() {
+		want := filepath.Join(DefaultRoot, ctrl, own[ctrl], "minictr-test-rel")
+		if dir != want {
+			t.Errorf("%s: %s, want %s", ctrl, dir, want)
+		}
+	}
+	if m.Exists() {
+		t.Error("New created a directory")
+	}
+}
+
+// BenchmarkV1ApplyDestroy: the cgroup part of one container's lifecycle (create every
+// hierarchy, set a memory and pids limit, move a process in, move it out, remove).
+func BenchmarkV1ApplyDestroy(b *testing.B) {
+	if os.Geteuid() != 0 || Detect() != V1 {
+		b.Skip("needs root on a v1 host")
+	}
+	r := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(mib(64))}, Pids: &specs.LinuxPids{Limit: i64(100)}}
+	self := os.Getpid()
+	for i := 0; i < b.N; i++ {
+		m, err := New(V1, DefaultRoot, fmt.Sprintf("/minictr-bench-%d-%d", self, i), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		own := ownCgroups()
+		if err := m.Apply(self); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Set(r); err != nil {
+			b.Fatal(err)
+		}
+		for ctrl, dir := range m.Paths() { // back to where we were
+			if err := writeFile(filepath.Join(DefaultRoot, ctrl, own[ctrl]), "cgroup.procs", fmt.Sprint(self)); err != nil {
+				b.Fatalf("%s: %v", dir, err)
+			}
+		}
+		if err := m.Destroy(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // TestV1OOMKill: a process touching 256 MiB under a 16 MiB limit is OOM-killed, and Stats
 // reports the kill.
-func TestV1OOMKill(t *testing.T) {
-	requireReal(t, V1)
-	m := newReal(t, V1)
-	r := memRes(mib(16), 0)
-	if exists(filepath.Join(DefaultRoot, "memory", "memory.memsw.limit_in_bytes")) {
-		r.Memory.Swap = i64(mib(16)) // no swap either
-	}
-	if err := m.Set(r); err != nil {
-		t.Fatal(err)
+func TestV1OOMKill(t *testing.T) { requireReal(t, V1); oomTest(t, V1) }
+func TestV2OOMKill(t *testing.T) { requireReal(t, V2); oomTest(t, V2) }
+
+func oomTest(t *testing.T, mode Mode) {
+	m := newReal(t, mode)
+	// No swap either (swap = limit), where the kernel accounts swap.
+	if err := m.Set(memRes(mib(16), mib(16))); err != nil {
+		if !strings.Contains(err.Error(), "swap") {
+			t.Fatal(err)
+		}
+		t.Logf("no swap accounting (%v): memory limit only", err)
+		if err := m.Set(memRes(mib(16), 0)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -374,10 +459,12 @@ func TestV1OOMKill(t *testing.T) {
 
 // TestV1ForkBomb: a shell fork bomb under pids.max=20 never exceeds 20 tasks; KillAll ends it
 // (freezing first) and Destroy removes the cgroup.
-func TestV1ForkBomb(t *testing.T) {
-	requireReal(t, V1)
-	m := newReal(t, V1)
-	if _, ok := m.Paths()["pids"]; !ok {
+func TestV1ForkBomb(t *testing.T) { requireReal(t, V1); forkBombTest(t, V1) }
+func TestV2ForkBomb(t *testing.T) { requireReal(t, V2); forkBombTest(t, V2) }
+
+func forkBombTest(t *testing.T, mode Mode) {
+	m := newReal(t, mode)
+	if _, ok := m.Paths()["pids"]; !ok && mode == V1 {
 		t.Skip("no v1 pids hierarchy")
 	}
 	if err := m.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(20)}}); err != nil {
