@@ -351,6 +351,7 @@ func (f *fixture) spec(devPath string, major, minor uint32, userns bool) *specs.
 			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
 			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
 			{Destination: "/data", Type: "bind", Source: "../data", Options: []string{"rbind", "ro", "nosuid", "nodev", "rprivate"}},
+			{Destination: "/rro", Type: "bind", Source: f.dataDir, Options: []string{"rbind", "rro", "rnoexec"}},
 			{Destination: "/etc/hostfile", Type: "none", Source: f.hostFile, Options: []string{"bind", "ro"}},
 			{Destination: "/rw", Type: "tmpfs", Source: "tmpfs", Options: []string{"noexec", "size=1m"}},
 			{Destination: "/etc/seeded", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "size=1m"}},
@@ -506,7 +507,7 @@ func TestPrepareFinalize(t *testing.T) {
 				Spec: spec, Bundle: f.bundle, NoPivot: v.noPivot,
 				Sysctl: map[string]string{"kernel.domainname": "minictr.test", "kernel.shmmni": "2048"},
 				Files: append([]string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", devPath,
-					"/dev/console", "/", "/data", "/etc/hostfile", "/rw", "/proc/sys/kernel/hostname", "/proc/sysrq-trigger", "/dev/shm"}, maskedPaths...),
+					"/dev/console", "/", "/data", "/rro", "/etc/hostfile", "/rw", "/proc/sys/kernel/hostname", "/proc/sysrq-trigger", "/dev/shm"}, maskedPaths...),
 				Reads: append([]string{"/data/marker", "/evilabs/mnt/marker", "/etc/seeded/seed", "/etc/hostfile"}, maskedPaths...),
 				Links: []string{"/dev/ptmx", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/core", "/etc/seeded/link"},
 				Script: "for p in " + strings.Join(maskedPaths, " ") + "; do [ -e $p ] && echo \"masked:$p:$(if [ -d $p ]; then ls -A $p; else cat $p; fi | wc -c)\"; done; " +
@@ -638,7 +639,10 @@ func (f *fixture) checkReport(t *testing.T, rep *helperReport, spec *specs.Spec,
 		}
 	}
 	// Read-only things refuse writes, writable ones take them.
-	for _, p := range []string{"/", "/data", "/etc/hostfile", "/proc/sys/kernel/hostname"} {
+	if m := mounts["/rro"]; !hasOpt(m.Options, "ro") || !hasOpt(m.Options, "noexec") {
+		t.Errorf("/rro (rbind, rro, rnoexec) mounted with %q", m.Options)
+	}
+	for _, p := range []string{"/", "/data", "/rro", "/etc/hostfile", "/proc/sys/kernel/hostname"} {
 		fr := rep.Files[p]
 		// With shifted ids, a file owned by the host's root is refused (EACCES) before the
 		// kernel looks at the mount; its mount flags are checked below instead.
