@@ -116,6 +116,9 @@ func TestDevicesV2Real(t *testing.T) {
 	}
 	dir := filepath.Join(root, "minictr-test-dev-"+strings.ReplaceAll(t.Name(), "/", "_"))
 	// Loaded, not New: the test must not enable controllers in the host's root.
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	m := Load(V2, map[string]string{"": dir})
 	t.Cleanup(func() {
 		if err := m.Destroy(); err != nil {

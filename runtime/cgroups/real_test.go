@@ -170,6 +170,14 @@ func realLifecycle(t *testing.T, mode Mode) {
 	if err := l.Destroy(); err != nil {
 		t.Errorf("second Destroy: %v", err)
 	}
+	// A loaded manager never re-creates a removed cgroup (update or exec after delete).
+	err = l.Set(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(5)}})
+	if err == nil || !strings.Contains(err.Error(), "does not exist") || m.Exists() {
+		t.Errorf("Set through Load after Destroy: %v (exists %v)", err, m.Exists())
+	}
+	if err := l.Apply(os.Getpid()); err == nil || m.Exists() {
+		t.Errorf("Apply through Load after Destroy: %v (exists %v)", err, m.Exists())
+	}
 }
 
 func TestV1Lifecycle(t *testing.T) {

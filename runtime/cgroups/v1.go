@@ -70,8 +70,18 @@ func (m *v1Manager) dirs() []string {
 	return out
 }
 
-// create makes the directories; a fresh cpuset gets its parent's cpus and mems.
+// create makes the directories; a fresh cpuset gets its parent's cpus and mems. A manager
+// from Load never creates (exec and update join or change an existing cgroup; a missing one is
+// an error there, not a new empty cgroup).
 func (m *v1Manager) create() error {
+	if m.root == "" {
+		for ctrl, d := range m.paths {
+			if !exists(d) {
+				return fmt.Errorf("cgroup %s (%s) does not exist", d, ctrl)
+			}
+		}
+		return nil
+	}
 	for ctrl, d := range m.paths {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("create cgroup %s: %w", ctrl, err)

@@ -38,12 +38,17 @@ func (m *v2Manager) read(_, file string) (string, error) { return readFile(m.dir
 // create makes the directory and enables the wanted controllers in every ancestor's
 // cgroup.subtree_control, from the root down (a controller can only be enabled in a child when
 // its parent has it enabled).
+//
+// A manager from Load never creates: a missing cgroup is an error there.
 func (m *v2Manager) create() error {
+	if m.root == "" {
+		if !exists(m.dir) {
+			return fmt.Errorf("cgroup %s does not exist", m.dir)
+		}
+		return nil
+	}
 	if err := os.MkdirAll(m.dir, 0o755); err != nil {
 		return fmt.Errorf("create cgroup: %w", err)
-	}
-	if m.root == "" {
-		return nil
 	}
 	rel, err := filepath.Rel(m.root, m.dir)
 	if err != nil || strings.HasPrefix(rel, "..") {
