@@ -32,17 +32,33 @@ func (in input) bytes() []byte {
 // loads inside seccomp_data, jumps inside the program, a ret at the end) and
 // rejects every other opcode.
 func runBPF(prog []unix.SockFilter, in input) (uint32, error) {
+	r, _, err := runBPFSteps(prog, in)
+	return r, err
+}
+
+// runBPFSteps also returns the number of instructions executed.
+func runBPFSteps(prog []unix.SockFilter, in input) (uint32, int, error) {
+	r, steps, err := interp(prog, in)
+	return r, steps, err
+}
+
+func interp(prog []unix.SockFilter, in input) (ret uint32, steps int, err error) {
+	defer func() {
+		if err != nil {
+			ret = 0
+		}
+	}()
 	if len(prog) == 0 || len(prog) > maxInsns {
-		return 0, fmt.Errorf("bad program length %d", len(prog))
+		return 0, steps, fmt.Errorf("bad program length %d", len(prog))
 	}
 	if prog[len(prog)-1].Code != opRet {
-		return 0, fmt.Errorf("program does not end in ret")
+		return 0, steps, fmt.Errorf("program does not end in ret")
 	}
 	data := in.bytes()
 	var acc uint32
-	for pc, steps := 0, 0; pc < len(prog); steps++ {
+	for pc := 0; pc < len(prog); steps++ {
 		if steps > len(prog) {
-			return 0, fmt.Errorf("loop")
+			return 0, steps, fmt.Errorf("loop")
 		}
 		ins := prog[pc]
 		jump := func(cond bool) error {
@@ -60,7 +76,7 @@ func runBPF(prog []unix.SockFilter, in input) (uint32, error) {
 		switch ins.Code {
 		case opLdW:
 			if ins.K%4 != 0 || ins.K+4 > 64 {
-				return 0, fmt.Errorf("bad load offset %d at %d", ins.K, pc)
+				return 0, steps, fmt.Errorf("bad load offset %d at %d", ins.K, pc)
 			}
 			acc = binary.LittleEndian.Uint32(data[ins.K:])
 			pc++
@@ -78,18 +94,18 @@ func runBPF(prog []unix.SockFilter, in input) (uint32, error) {
 		case opJa:
 			pc += 1 + int(ins.K)
 			if pc >= len(prog) {
-				return 0, fmt.Errorf("ja out of program")
+				return 0, steps, fmt.Errorf("ja out of program")
 			}
 		case opRet:
-			return ins.K, nil
+			return ins.K, steps + 1, nil
 		default:
-			return 0, fmt.Errorf("unexpected opcode %#x at %d", ins.Code, pc)
+			return 0, steps, fmt.Errorf("unexpected opcode %#x at %d", ins.Code, pc)
 		}
 		if err != nil {
-			return 0, err
+			return 0, steps, err
 		}
 	}
-	return 0, fmt.Errorf("fell off the end")
+	return 0, steps, fmt.Errorf("fell off the end")
 }
 
 // oracle computes, straight from the spec, what the filter must answer. It
@@ -113,6 +129,21 @@ func oracle(s *specs.LinuxSeccomp, in input) uint32 {
 		return unix.SECCOMP_RET_KILL_THREAD
 	}
 	info, _ := lookupArch(arch)
+	// runc's rule: syscalls above the highest one the profile names get ENOSYS
+	// unless the default action lets syscalls run
+	if s.DefaultAction != specs.ActAllow && s.DefaultAction != specs.ActLog && s.DefaultAction != specs.ActTrace {
+		max, named := uint32(0), false
+		for _, sc := range s.Syscalls {
+			for _, n := range sc.Names {
+				if nr, ok := info.table[n]; ok && (!named || nr > max) {
+					max, named = nr, true
+				}
+			}
+		}
+		if named && in.nr > max {
+			return unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+		}
+	}
 	var cond []specs.LinuxSyscall
 	for _, sc := range s.Syscalls {
 		ret, _ := actionCode(sc.Action, sc.ErrnoRet)

@@ -103,7 +103,11 @@ type plan struct {
 	def    uint32
 	arches []*archInfo // native first, then the listed ones, no duplicates
 	// per arch: syscall number -> rules, in spec order
-	rules    map[*archInfo]map[uint32][]rule
+	rules map[*archInfo]map[uint32][]rule
+	// per arch: the highest syscall number the profile names, and whether
+	// syscalls above it get ENOSYS instead of the default action
+	maxNr    map[*archInfo]uint32
+	enosys   bool
 	notify   bool
 	flags    uint
 	warnings []string
@@ -125,10 +129,15 @@ func makePlan(s *specs.LinuxSeccomp) (*plan, error) {
 	if s == nil {
 		return nil, fmt.Errorf("seccomp: no linux.seccomp config")
 	}
-	p := &plan{rules: map[*archInfo]map[uint32][]rule{}}
+	p := &plan{rules: map[*archInfo]map[uint32][]rule{}, maxNr: map[*archInfo]uint32{}}
 	var err error
 	if p.def, err = actionCode(s.DefaultAction, s.DefaultErrnoRet); err != nil {
 		return nil, fmt.Errorf("seccomp: defaultAction: %w", err)
+	}
+	switch s.DefaultAction {
+	case specs.ActAllow, specs.ActLog, specs.ActTrace:
+	default:
+		p.enosys = true
 	}
 	if s.DefaultAction == specs.ActNotify {
 		return nil, fmt.Errorf("seccomp: defaultAction: SCMP_ACT_NOTIFY cannot be the default action (the init could not exec)")
@@ -188,9 +197,6 @@ func makePlan(s *specs.LinuxSeccomp) (*plan, error) {
 		if sc.Action == specs.ActNotify {
 			p.notify = true
 		}
-		if ret == p.def {
-			continue // a no-op, as in runc
-		}
 		for _, name := range sc.Names {
 			known := false
 			for _, a := range p.arches {
@@ -199,7 +205,12 @@ func makePlan(s *specs.LinuxSeccomp) (*plan, error) {
 					continue
 				}
 				known = true
-				p.rules[a][nr] = append(p.rules[a][nr], rule{ret: ret, args: sc.Args})
+				if max, ok := p.maxNr[a]; !ok || nr > max {
+					p.maxNr[a] = nr
+				}
+				if ret != p.def { // a rule with the default action is a no-op, as in runc
+					p.rules[a][nr] = append(p.rules[a][nr], rule{ret: ret, args: sc.Args})
+				}
 			}
 			if !known {
 				p.warnings = append(p.warnings, fmt.Sprintf("%s: unknown syscall %q skipped", where(), name))
@@ -309,39 +320,57 @@ func (p *plan) section(a *asm, ar *archInfo, entry label) {
 			cond = append(cond, nr)
 		}
 	}
-	// Unconditional syscalls, grouped by action: a run of "jeq nr -> ret"
-	// sharing one ret, at most 200 tests per run so every jump stays short.
-	sort.Slice(plain, func(i, j int) bool {
-		ri, rj := rules[plain[i]][0].ret, rules[plain[j]][0].ret
-		if ri != rj {
-			return ri < rj
-		}
-		return plain[i] < plain[j]
-	})
-	for start := 0; start < len(plain); {
-		ret := rules[plain[start]][0].ret
-		end := start
-		for end < len(plain) && end-start < 200 && rules[plain[end]][0].ret == ret {
-			end++
-		}
-		hit, miss := a.newLabel(), a.newLabel()
-		for i := start; i < end; i++ {
-			if i == end-1 {
-				a.jmp(opJeq, plain[i], hit, miss)
-			} else {
-				a.jmp(opJeq, plain[i], hit, next)
-			}
-		}
-		a.place(hit)
-		a.ret(ret)
-		a.place(miss)
-		start = end
-	}
+	// The number line is cut into intervals with one outcome each: a run of
+	// consecutive syscalls with the same unconditional action, a syscall
+	// with argument rules, a gap (default action), and above the highest
+	// syscall the profile names, ENOSYS (as runc does: so that libc falls
+	// back to an older call instead of failing on EPERM) unless the default
+	// action lets syscalls run. A binary search over the interval starts
+	// finds the outcome in log2(intervals) steps.
+	sort.Slice(plain, func(i, j int) bool { return plain[i] < plain[j] })
 	sort.Slice(cond, func(i, j int) bool { return cond[i] < cond[j] })
+	blocks := map[uint32]label{}
 	for _, nr := range cond {
-		skip := a.newLabel()
-		a.ld(offNr)
-		a.jmp(opJeq, nr, next, skip)
+		blocks[nr] = a.newLabel()
+	}
+	var ivs []interval
+	add := func(lo uint32, iv interval) {
+		iv.lo = lo
+		if n := len(ivs); n > 0 && ivs[n-1].lo == lo {
+			ivs = ivs[:n-1] // replaced: it covered nothing
+		}
+		if n := len(ivs); n > 0 && !iv.cond && !ivs[n-1].cond && ivs[n-1].ret == iv.ret {
+			return // extends the previous interval
+		}
+		ivs = append(ivs, iv)
+	}
+	add(0, interval{ret: p.def})
+	all := append(append([]uint32(nil), plain...), cond...)
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	for _, nr := range all {
+		if b, ok := blocks[nr]; ok {
+			add(nr, interval{cond: true, block: b})
+		} else {
+			add(nr, interval{ret: rules[nr][0].ret})
+		}
+		if nr != ^uint32(0) {
+			add(nr+1, interval{ret: p.def})
+		}
+	}
+	if max, ok := p.maxNr[ar]; ok && p.enosys && max != ^uint32(0) {
+		// cut at max+1: drop intervals starting above it (none do: max is
+		// the highest named syscall) and end with ENOSYS
+		for len(ivs) > 0 && ivs[len(ivs)-1].lo > max+1 {
+			ivs = ivs[:len(ivs)-1]
+		}
+		if n := len(ivs); n > 0 && ivs[n-1].lo == max+1 {
+			ivs = ivs[:n-1]
+		}
+		add(max+1, interval{ret: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)})
+	}
+	searchTree(a, ivs)
+	for _, nr := range cond {
+		a.place(blocks[nr])
 		for _, r := range rules[nr] {
 			fail := a.newLabel()
 			for _, arg := range r.args {
@@ -351,9 +380,35 @@ func (p *plan) section(a *asm, ar *archInfo, entry label) {
 			a.place(fail)
 		}
 		a.ret(p.def)
-		a.place(skip)
 	}
-	a.ret(p.def)
+}
+
+// interval is the outcome for syscall numbers from lo up to the next
+// interval's lo: a ret, or the rule block of a syscall with conditions.
+type interval struct {
+	lo    uint32
+	ret   uint32
+	cond  bool
+	block label
+}
+
+// searchTree emits a binary search over the sorted intervals for the
+// syscall number in A.
+func searchTree(a *asm, ivs []interval) {
+	if len(ivs) == 1 {
+		if ivs[0].cond {
+			a.ja(ivs[0].block)
+		} else {
+			a.ret(ivs[0].ret)
+		}
+		return
+	}
+	mid := len(ivs) / 2
+	right := a.newLabel()
+	a.jmp(opJge, ivs[mid].lo, right, next)
+	searchTree(a, ivs[:mid])
+	a.place(right)
+	searchTree(a, ivs[mid:])
 }
 
 // cmpArg emits a test of one argument condition: it falls through when the

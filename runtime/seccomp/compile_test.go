@@ -566,3 +566,36 @@ func BenchmarkCompileDefault(b *testing.B) {
 		Compile(s)
 	}
 }
+
+// The binary search keeps every syscall's path short, whatever its number.
+func TestDefaultProfilePathLength(t *testing.T) {
+	prog := mustCompile(t, DefaultProfile())
+	worst, total, n := 0, 0, 0
+	for _, tab := range []struct {
+		arch uint32
+		bit  uint32
+		t    map[string]uint32
+	}{{unix.AUDIT_ARCH_X86_64, 0, sysX86_64}, {unix.AUDIT_ARCH_I386, 0, sysX86}, {unix.AUDIT_ARCH_X86_64, x32SyscallBit, sysX86_64}} {
+		for _, nr := range tab.t {
+			_, steps, err := runBPFSteps(prog, input{nr: nr | tab.bit, arch: tab.arch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst = max(worst, steps)
+			total += steps
+			n++
+		}
+	}
+	t.Logf("default profile: %d instructions, %d syscalls checked, path length mean %.1f, worst %d", len(prog), n, float64(total)/float64(n), worst)
+	if worst > 40 {
+		t.Errorf("worst path %d instructions", worst)
+	}
+	// a syscall newer than the profile gets ENOSYS, so that libc falls back
+	if got := eval(t, prog, input{nr: 600, arch: unix.AUDIT_ARCH_X86_64}); got != unix.SECCOMP_RET_ERRNO|uint32(unix.ENOSYS) {
+		t.Errorf("x86_64 nr 600 -> %#x, want ENOSYS", got)
+	}
+	// a hole below the highest known one gets the default action
+	if got := eval(t, prog, x64("kexec_load")); got != unix.SECCOMP_RET_ERRNO|uint32(unix.EPERM) {
+		t.Errorf("kexec_load -> %#x, want EPERM", got)
+	}
+}

@@ -210,6 +210,19 @@ func helper(mode, arg string) int {
 		cmd.Env = []string{"PATH=/usr/bin:/bin"}
 		out, err := cmd.CombinedOutput()
 		fmt.Printf("child process %v %q\n", err, out)
+	case "bench":
+		// arg: "N filter" or "N none": time N getppid calls
+		var n int
+		var which string
+		fmt.Sscan(arg, &n, &which)
+		if which == "filter" {
+			load(DefaultProfile())
+		}
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+		}
+		fmt.Println("ns", time.Since(start).Nanoseconds())
 	case "exec":
 		// what the init does: filter, then execve of the user's program
 		var s specs.LinuxSeccomp
@@ -405,5 +418,28 @@ func TestLoadNeedsNoNewPrivsOrCapSysAdmin(t *testing.T) {
 	}
 	if _, _, err := Load(&specs.LinuxSeccomp{DefaultAction: "nope"}); err == nil {
 		t.Fatal("Load of a bad profile succeeded")
+	}
+}
+
+// BenchmarkSyscall measures a cheap syscall (getppid) with and without the
+// default profile loaded, in a child process each.
+func BenchmarkSyscall(b *testing.B) {
+	if os.Geteuid() != 0 || runtime.GOARCH != "amd64" {
+		b.Skip("needs root on x86_64")
+	}
+	for _, which := range []string{"none", "filter"} {
+		b.Run(which, func(b *testing.B) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), helperEnv+"=bench", fmt.Sprintf("%s=%d %s", helperArg, b.N, which))
+			out, err := cmd.Output()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ns int64
+			if _, err := fmt.Sscanf(string(out[strings.Index(string(out), "ns "):]), "ns %d", &ns); err != nil {
+				b.Fatalf("%v: %q", err, out)
+			}
+			b.ReportMetric(float64(ns)/float64(b.N), "ns/syscall")
+		})
 	}
 }
