@@ -213,6 +213,12 @@ func joinBase(mnt, rel, ctrl string) string {
 func KillAll(m Manager, sig unix.Signal) error {
 	if k, ok := m.(interface{ kill() (bool, error) }); ok && sig == unix.SIGKILL {
 		if done, err := k.kill(); done {
+			if err == nil {
+				// cgroup.kill reaches frozen tasks too; leave no empty cgroup frozen.
+				if st, serr := m.State(); serr == nil && st != Thawed {
+					err = m.Thaw()
+				}
+			}
 			return err
 		}
 	}

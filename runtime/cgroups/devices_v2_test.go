@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,30 +100,11 @@ func TestDeviceProgram(t *testing.T) {
 // hybrid /sys/fs/cgroup/unified) and checks a process inside can read /dev/null but not
 // /dev/zero.
 func TestDevicesV2Real(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	root := DefaultRoot
-	if Detect() != V2 {
-		root = filepath.Join(DefaultRoot, "unified")
-		if detectAt(root) != V2 {
-			t.Skip("no cgroup2 hierarchy (neither /sys/fs/cgroup nor /sys/fs/cgroup/unified)")
-		}
-	}
+	root := requireReal(t, V2)
 	if _, err := exec.LookPath("head"); err != nil {
 		t.Skip("no head binary")
 	}
-	dir := filepath.Join(root, "minictr-test-dev-"+strings.ReplaceAll(t.Name(), "/", "_"))
-	// Loaded, not New: the test must not enable controllers in the host's root.
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	m := Load(V2, map[string]string{"": dir})
-	t.Cleanup(func() {
-		if err := m.Destroy(); err != nil {
-			t.Error(err)
-		}
-	})
+	m := newReal(t, V2, root)
 	err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
 		{Allow: false, Access: "rwm"},
 		{Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rwm"},

@@ -171,7 +171,7 @@ func treePids(dir string) ([]int, error) {
 }
 
 // destroyWait bounds how long one Destroy waits for exiting processes to leave (EBUSY).
-const destroyWait = 3 * time.Second
+var destroyWait = 3 * time.Second
 
 // removeTree removes the cgroup dir and its descendant cgroups, deepest first. rmdir is the
 // only removal used (a cgroup directory's control files go with it; a non-cgroup directory that

@@ -45,28 +45,68 @@ func TestMain(m *testing.M) {
 	os.Exit(2)
 }
 
-// requireReal skips unless the host has real cgroups of mode and we are root.
-func requireReal(t *testing.T, mode Mode) {
+// requireReal skips unless the host has a real hierarchy of mode and we are root, and returns
+// the root to create test cgroups under: /sys/fs/cgroup, or on a hybrid host for v2 a fresh
+// /sys/fs/cgroup/unified/minictr-test-<random> (so that no host cgroup is changed), removed at
+// cleanup.
+func requireReal(t *testing.T, mode Mode) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create cgroups")
 	}
-	if Detect() != mode {
-		t.Skipf("host cgroups are %v, test needs %v", Detect(), mode)
+	if mode == V1 {
+		if Detect() != V1 {
+			t.Skip("host cgroups are v2: no v1 hierarchies")
+		}
+		if !exists(filepath.Join(DefaultRoot, "memory")) {
+			t.Skip("no v1 memory hierarchy at /sys/fs/cgroup/memory")
+		}
+		return DefaultRoot
 	}
-	if mode == V1 && !exists(filepath.Join(DefaultRoot, "memory")) {
-		t.Skip("no v1 memory hierarchy at /sys/fs/cgroup/memory")
+	if Detect() == V2 {
+		return DefaultRoot
 	}
+	unified := filepath.Join(DefaultRoot, "unified")
+	if detectAt(unified) != V2 {
+		t.Skip("no cgroup2 hierarchy (neither /sys/fs/cgroup nor /sys/fs/cgroup/unified)")
+	}
+	root := filepath.Join(unified, "minictr-test-"+randHex(t))
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := removeTree(root, time.Now().Add(destroyWait)); err != nil {
+			t.Error(err)
+		}
+	})
+	return root
 }
 
-// newReal makes a manager for a fresh /minictr-test-<random> cgroup, destroyed at cleanup.
-func newReal(t *testing.T, mode Mode) Manager {
+// requireV2Controller skips when the v2 test root does not offer ctrl to its children.
+func requireV2Controller(t *testing.T, root, ctrl string) {
 	t.Helper()
+	avail, _ := readFile(root, "cgroup.controllers")
+	for _, c := range strings.Fields(avail) {
+		if c == ctrl {
+			return
+		}
+	}
+	t.Skipf("cgroup2 hierarchy %s offers no %s controller (offers %q)", root, ctrl, avail)
+}
+
+func randHex(t *testing.T) string {
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(mode, DefaultRoot, "/minictr-test-"+hex.EncodeToString(b[:]), "")
+	return hex.EncodeToString(b[:])
+}
+
+// newReal makes a manager for a fresh /minictr-test-<random> cgroup under root, destroyed at
+// cleanup.
+func newReal(t *testing.T, mode Mode, root string) Manager {
+	t.Helper()
+	m, err := New(mode, root, "/minictr-test-"+randHex(t), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +161,8 @@ func waitFor(limit time.Duration, cond func() bool) bool {
 
 // realLifecycle: a process moved in, listed by Pids, seen in /proc/PID/cgroup; Destroy leaves
 // no directory and can be repeated.
-func realLifecycle(t *testing.T, mode Mode) {
-	m := newReal(t, mode)
+func realLifecycle(t *testing.T, mode Mode, root string) {
+	m := newReal(t, mode, root)
 	if m.Exists() {
 		t.Fatal("cgroup exists before Apply")
 	}
@@ -145,7 +185,11 @@ func realLifecycle(t *testing.T, mode Mode) {
 		}
 	}
 	// Destroy while the process lives: EBUSY after bounded retries, nothing removed.
-	if err := m.Destroy(); err == nil {
+	saved := destroyWait
+	destroyWait = 100 * time.Millisecond
+	err = m.Destroy()
+	destroyWait = saved
+	if err == nil {
 		t.Fatal("Destroy with a live process succeeded")
 	} else if !strings.Contains(err.Error(), "device or resource busy") {
 		t.Errorf("Destroy with a live process: %v", err)
@@ -180,16 +224,13 @@ func realLifecycle(t *testing.T, mode Mode) {
 	}
 }
 
-func TestV1Lifecycle(t *testing.T) {
-	requireReal(t, V1)
-	realLifecycle(t, V1)
-}
+func TestV1Lifecycle(t *testing.T) { realLifecycle(t, V1, requireReal(t, V1)) }
+func TestV2Lifecycle(t *testing.T) { realLifecycle(t, V2, requireReal(t, V2)) }
 
 // TestV1SetReadBack writes every v1 resource a default container uses and reads the kernel's
 // values back; then lowers and raises memory+swap (the write order matters to the kernel).
 func TestV1SetReadBack(t *testing.T) {
-	requireReal(t, V1)
-	m := newReal(t, V1)
+	m := newReal(t, V1, requireReal(t, V1))
 	p := m.Paths()
 	memsw := exists(filepath.Join(DefaultRoot, "memory", "memory.memsw.limit_in_bytes"))
 	r := &specs.LinuxResources{
@@ -265,8 +306,7 @@ func TestV1SetReadBack(t *testing.T) {
 // TestV1SetErrors: errors name step, file and value; a controller the host lacks is an error
 // only when the spec asks for it.
 func TestV1SetErrors(t *testing.T) {
-	requireReal(t, V1)
-	m := newReal(t, V1)
+	m := newReal(t, V1, requireReal(t, V1))
 	err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "4096"}})
 	want := "set cpuset cpus: write " + filepath.Join(m.Paths()["cpuset"], "cpuset.cpus") + " = 4096: "
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
@@ -289,11 +329,11 @@ func TestV1SetErrors(t *testing.T) {
 
 // TestV1Freeze: a process appending to a file stops growing it once frozen (freezer.state
 // reads FROZEN), and grows it again after Thaw.
-func TestV1Freeze(t *testing.T) { requireReal(t, V1); freezeTest(t, V1) }
-func TestV2Freeze(t *testing.T) { requireReal(t, V2); freezeTest(t, V2) }
+func TestV1Freeze(t *testing.T) { freezeTest(t, V1, requireReal(t, V1)) }
+func TestV2Freeze(t *testing.T) { freezeTest(t, V2, requireReal(t, V2)) }
 
-func freezeTest(t *testing.T, mode Mode) {
-	m := newReal(t, mode)
+func freezeTest(t *testing.T, mode Mode, root string) {
+	m := newReal(t, mode, root)
 	out := filepath.Join(t.TempDir(), "ticks")
 	cmd := start(t, nil, "sh", "-c", `while :; do echo x >> "$0"; done`, out)
 	if err := m.Apply(cmd.Process.Pid); err != nil {
@@ -364,7 +404,7 @@ func freezeTest(t *testing.T, mode Mode) {
 // TestV1RelativePath: a relative cgroupsPath lands under the caller's own cgroup of each
 // controller (the test process itself runs in a memory cgroup here).
 func TestV1RelativePath(t *testing.T) {
-	requireReal(t, V1)
+	_ = requireReal(t, V1)
 	m, err := New(V1, DefaultRoot, "minictr-test-rel", "")
 	if err != nil {
 		t.Fatal(err)
@@ -414,11 +454,15 @@ func BenchmarkV1ApplyDestroy(b *testing.B) {
 
 // TestV1OOMKill: a process touching 256 MiB under a 16 MiB limit is OOM-killed, and Stats
 // reports the kill.
-func TestV1OOMKill(t *testing.T) { requireReal(t, V1); oomTest(t, V1) }
-func TestV2OOMKill(t *testing.T) { requireReal(t, V2); oomTest(t, V2) }
+func TestV1OOMKill(t *testing.T) { oomTest(t, V1, requireReal(t, V1)) }
+func TestV2OOMKill(t *testing.T) {
+	root := requireReal(t, V2)
+	requireV2Controller(t, root, "memory")
+	oomTest(t, V2, root)
+}
 
-func oomTest(t *testing.T, mode Mode) {
-	m := newReal(t, mode)
+func oomTest(t *testing.T, mode Mode, root string) {
+	m := newReal(t, mode, root)
 	// No swap either (swap = limit), where the kernel accounts swap.
 	if err := m.Set(memRes(mib(16), mib(16))); err != nil {
 		if !strings.Contains(err.Error(), "swap") {
@@ -467,11 +511,15 @@ func oomTest(t *testing.T, mode Mode) {
 
 // TestV1ForkBomb: a shell fork bomb under pids.max=20 never exceeds 20 tasks; KillAll ends it
 // (freezing first) and Destroy removes the cgroup.
-func TestV1ForkBomb(t *testing.T) { requireReal(t, V1); forkBombTest(t, V1) }
-func TestV2ForkBomb(t *testing.T) { requireReal(t, V2); forkBombTest(t, V2) }
+func TestV1ForkBomb(t *testing.T) { forkBombTest(t, V1, requireReal(t, V1)) }
+func TestV2ForkBomb(t *testing.T) {
+	root := requireReal(t, V2)
+	requireV2Controller(t, root, "pids")
+	forkBombTest(t, V2, root)
+}
 
-func forkBombTest(t *testing.T, mode Mode) {
-	m := newReal(t, mode)
+func forkBombTest(t *testing.T, mode Mode, root string) {
+	m := newReal(t, mode, root)
 	if _, ok := m.Paths()["pids"]; !ok && mode == V1 {
 		t.Skip("no v1 pids hierarchy")
 	}

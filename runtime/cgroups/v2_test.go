@@ -244,11 +244,3 @@ func TestV2FreezeAndStats(t *testing.T) {
 		t.Errorf("Pids = %v, %v; want 10 11 12", pids, err)
 	}
 }
-
-// TestV2Real runs the cgroup2 lifecycle on the host when /sys/fs/cgroup is cgroup2.
-func TestV2Real(t *testing.T) {
-	if Detect() != V2 {
-		t.Skip("host is not cgroup v2 (unified); v2 is covered by the fake-root tests here")
-	}
-	realLifecycle(t, V2)
-}
