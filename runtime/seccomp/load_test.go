@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minictr/minictr/runtime/seccomp/internal/int80"
 )
 
 // Filters are loaded in a child: the test binary run again with helperEnv
@@ -127,7 +130,19 @@ func helper(mode, arg string) int {
 		// no rule: allowed (then ENOSYS if the kernel lacks x32 support)
 		unix.RawSyscall(unix.SYS_GETPPID|x32SyscallBit, 0, 0, 0)
 		fmt.Println("x32 getppid returned")
-	case "x32-unlisted":
+	case "i386-probe":
+		fmt.Println("i386 getpid", int(int80.Syscall(20, 0, 0, 0)) == os.Getpid())
+	case "i386":
+		load(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
+			Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: uptr(77)},
+				{Names: []string{"personality"}, Action: specs.ActErrno, ErrnoRet: uptr(1),
+					Args: []specs.LinuxSeccompArg{{Index: 0, Value: 8, Op: specs.OpEqualTo}}}}})
+		fmt.Println("i386 getppid", int80.Syscall(sysX86["getppid"], 0, 0, 0))
+		fmt.Println("i386 getpid", int(int80.Syscall(sysX86["getpid"], 0, 0, 0)) == os.Getpid())
+		fmt.Println("i386 personality(8)", int80.Syscall(sysX86["personality"], 8, 0, 0))
+		fmt.Println("i386 personality(0xffffffff)", int80.Syscall(sysX86["personality"], 0xffffffff, 0, 0))
+	case "x32-unlisted", "i386-unlisted":
 		// x32 not listed: the calling thread is killed (libseccomp's bad-arch
 		// action). The thread dies, the process lives on to say so.
 		load(allowAllBut())
@@ -136,6 +151,10 @@ func helper(mode, arg string) int {
 		go func() {
 			runtime.LockOSThread()
 			tids <- unix.Gettid()
+			if mode == "i386-unlisted" {
+				done <- fmt.Sprint("i386 getpid returned ", int80.Syscall(20, 0, 0, 0))
+				return
+			}
 			_, _, e := unix.RawSyscall(unix.SYS_GETPID|x32SyscallBit, 0, 0, 0)
 			done <- "x32 getpid returned " + errnoName(errOrNil(e))
 		}()
@@ -149,12 +168,12 @@ func helper(mode, arg string) int {
 			}
 			b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/stat", tid))
 			if err != nil || strings.Contains(string(b), ") Z ") || strings.Contains(string(b), ") X ") {
-				fmt.Println("x32 thread killed")
+				fmt.Println(strings.TrimSuffix(mode, "-unlisted"), "thread killed")
 				return 0
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		fmt.Println("x32 thread neither returned nor died")
+		fmt.Println("thread neither returned nor died")
 	case "notify":
 		fd := load(allowAllBut(specs.LinuxSyscall{Names: []string{"mkdirat"}, Action: specs.ActNotify}))
 		fmt.Println("listener", fd >= 0)
@@ -348,6 +367,16 @@ func TestLoadX32(t *testing.T) {
 	expectLines(t, runHelper(t, "x32-unlisted", ""), "x32 thread killed")
 }
 
+func TestLoadI386(t *testing.T) {
+	needRoot(t)
+	if r := runHelper(t, "i386-probe", ""); !strings.Contains(r.out, "i386 getpid true") {
+		t.Skipf("no IA32 emulation in this kernel (int $0x80 gave %v)", r.status)
+	}
+	expectLines(t, runHelper(t, "i386", ""), "i386 getppid -77", "i386 getpid true",
+		"i386 personality(8) -1", "i386 personality(0xffffffff) 0")
+	expectLines(t, runHelper(t, "i386-unlisted", ""), "i386 thread killed")
+}
+
 func TestLoadNotify(t *testing.T) {
 	needRoot(t)
 	dir := t.TempDir()
@@ -441,5 +470,60 @@ func BenchmarkSyscall(b *testing.B) {
 			}
 			b.ReportMetric(float64(ns)/float64(b.N), "ns/syscall")
 		})
+	}
+}
+
+func TestSendListener(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// any fd will do for the transport: a pipe end
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	got := make(chan error, 1)
+	var st specs.ContainerProcessState
+	var f *os.File
+	go func() {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			got <- err
+			return
+		}
+		defer c.Close()
+		st, f, err = ReceiveListener(c)
+		got <- err
+	}()
+	err = SendListener(path, int(w.Fd()), specs.ContainerProcessState{Pid: 42, Metadata: "m",
+		State: specs.State{ID: "c1", Status: specs.StateCreating}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if st.Pid != 42 || st.Metadata != "m" || st.State.ID != "c1" || st.Version != specs.Version {
+		t.Errorf("state = %+v", st)
+	}
+	// the received fd is the same pipe: write through it, read from r
+	if _, err := f.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if _, err := r.Read(b); err != nil || b[0] != 'x' {
+		t.Fatalf("read %q %v", b, err)
+	}
+	if err := SendListener("", 0, st); err == nil || !strings.Contains(err.Error(), "listenerPath is empty") {
+		t.Errorf("empty path: %v", err)
+	}
+	if err := SendListener(filepath.Join(t.TempDir(), "none"), int(w.Fd()), st); err == nil || !strings.Contains(err.Error(), "connect to listenerPath") {
+		t.Errorf("missing socket: %v", err)
 	}
 }
