@@ -14,6 +14,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/minictr/minictr/runtime/seccomp"
 )
 
 // The tests that change capabilities do it in a child: the test binary run
@@ -118,6 +120,30 @@ func helper(mode string) int {
 			return report("bind")
 		}
 		return report("status")
+	case "init-order":
+		// the container init's order: bounding while root, user switch with
+		// keepcaps, the other sets, no_new_privs, seccomp, exec
+		c := &specs.LinuxCapabilities{Bounding: Default, Permitted: Default, Inheritable: Default,
+			Effective: Default, Ambient: []string{"CAP_NET_BIND_SERVICE"}}
+		steps := []func() error{
+			func() error { _, err := DropBounding(c); return err },
+			func() error { return KeepCaps(true) },
+			func() error { return unix.Setgroups(nil) },
+			func() error { return unix.Setresgid(1000, 1000, 1000) },
+			func() error { return unix.Setresuid(1000, 1000, 1000) },
+			func() error { return KeepCaps(false) },
+			func() error { _, err := SetProcess(c); return err },
+			func() error { return unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) },
+			func() error { _, _, err := seccomp.Load(seccomp.DefaultProfile()); return err },
+		}
+		for i, step := range steps {
+			if err := step(); err != nil {
+				return fail(fmt.Errorf("step %d: %w", i, err))
+			}
+		}
+		bb := os.Getenv("MINICTR_BUSYBOX")
+		err := unix.Exec(bb, []string{"sh", "-c", "cat /proc/self/status; unshare -U true; echo unshare=$?"}, []string{"PATH=/bin:/usr/bin"})
+		return fail(fmt.Errorf("exec %s: %w", bb, err))
 	case "ambient-not-inheritable":
 		c := all("CAP_KILL", "CAP_CHOWN")
 		c.Inheritable = []string{"CAP_KILL"}
@@ -141,10 +167,10 @@ func needRoot(t *testing.T) {
 	}
 }
 
-func runHelper(t *testing.T, mode string) string {
+func runHelper(t *testing.T, mode string, env ...string) string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(withoutHelperEnv(), helperEnv+"="+mode)
+	cmd.Env = append(append(withoutHelperEnv(), helperEnv+"="+mode), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -295,5 +321,26 @@ func TestAdjust(t *testing.T) {
 	}
 	if got, _ := Adjust([]string{"CAP_KILL", "CAP_CHOWN"}, nil, nil); !reflect.DeepEqual(got, []string{"CAP_CHOWN", "CAP_KILL"}) {
 		t.Errorf("not ordered by number: %v", got)
+	}
+}
+
+// The whole sequence the container init runs, with both packages.
+func TestInitOrder(t *testing.T) {
+	needRoot(t)
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Skip("busybox not installed (Debian package busybox-static)")
+	}
+	out := runHelper(t, "init-order", "MINICTR_BUSYBOX="+bb)
+	c := statusOf(t, out)
+	def, _ := Mask(Default)
+	nbs := uint64(1) << unix.CAP_NET_BIND_SERVICE
+	if c.Bounding != def || c.Inheritable != def || c.Ambient != nbs || c.Effective != nbs || c.Permitted != nbs {
+		t.Errorf("capabilities after exec as uid 1000: %+v (bounding want %#x)", c, def)
+	}
+	for _, want := range []string{"Uid:\t1000\t1000\t1000\t1000", "NoNewPrivs:\t1", "Seccomp:\t2", "unshare=1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
 	}
 }
