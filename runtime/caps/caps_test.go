@@ -120,7 +120,7 @@ func helper(mode string) int {
 			return report("bind")
 		}
 		return report("status")
-	case "init-order":
+	case "init-order", "init-order-no-nnp":
 		// the container init's order: bounding while root, user switch with
 		// keepcaps, the other sets, no_new_privs, seccomp, exec
 		c := &specs.LinuxCapabilities{Bounding: Default, Permitted: Default, Inheritable: Default,
@@ -135,6 +135,11 @@ func helper(mode string) int {
 			func() error { _, err := SetProcess(c); return err },
 			func() error { return unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) },
 			func() error { _, _, err := seccomp.Load(seccomp.DefaultProfile()); return err },
+		}
+		if mode == "init-order-no-nnp" {
+			// without no_new_privs: the filter goes first, while CAP_SYS_ADMIN is held
+			load := steps[8]
+			steps = append([]func() error{load}, steps[:7]...)
 		}
 		for i, step := range steps {
 			if err := step(); err != nil {
@@ -341,6 +346,16 @@ func TestInitOrder(t *testing.T) {
 	for _, want := range []string{"Uid:\t1000\t1000\t1000\t1000", "NoNewPrivs:\t1", "Seccomp:\t2", "unshare=1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	// noNewPrivileges false: seccomp loaded first, as root, then the user switch
+	out = runHelper(t, "init-order-no-nnp", "MINICTR_BUSYBOX="+bb)
+	if c := statusOf(t, out); c.Effective != nbs || c.Bounding != def {
+		t.Errorf("capabilities without no_new_privs: %+v", c)
+	}
+	for _, want := range []string{"Uid:\t1000\t1000\t1000\t1000", "NoNewPrivs:\t0", "Seccomp:\t2", "unshare=1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("without no_new_privs: missing %q in:\n%s", want, out)
 		}
 	}
 }
