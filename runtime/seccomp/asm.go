@@ -95,7 +95,7 @@ func (a *asm) link() ([]unix.SockFilter, error) {
 		}
 		pos[n] = p
 		if p > maxInsns {
-			return nil, fmt.Errorf("seccomp program needs %d instructions, the kernel allows %d", p, maxInsns)
+			return nil, fmt.Errorf("the filter needs %d instructions, the kernel allows %d", p, maxInsns)
 		}
 		changed := false
 		for i, in := range a.ins {

@@ -599,3 +599,26 @@ func TestDefaultProfilePathLength(t *testing.T) {
 		t.Errorf("kexec_load -> %#x, want EPERM", got)
 	}
 }
+
+func TestFeatures(t *testing.T) {
+	f := Features()
+	if len(f.Actions) != 9 || len(f.Operators) != 7 || len(f.KnownFlags) != len(flagBits) {
+		t.Fatalf("features = %+v", f)
+	}
+	for _, a := range f.Actions {
+		if _, err := actionCode(specs.LinuxSeccompAction(a), nil); err != nil {
+			t.Errorf("listed action %s: %v", a, err)
+		}
+	}
+	for _, o := range f.Operators {
+		if err := validateArg(specs.LinuxSeccompArg{Op: specs.LinuxSeccompOperator(o)}); err != nil {
+			t.Errorf("listed operator %s: %v", o, err)
+		}
+	}
+	// every kernel minictr runs on (>= 4.17) has TSYNC and LOG
+	has := strings.Join(f.SupportedFlags, " ")
+	if !strings.Contains(has, "SECCOMP_FILTER_FLAG_TSYNC") || !strings.Contains(has, "SECCOMP_FILTER_FLAG_LOG") {
+		t.Errorf("supported flags %v", f.SupportedFlags)
+	}
+	t.Logf("supported flags: %v", f.SupportedFlags)
+}
