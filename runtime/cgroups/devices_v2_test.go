@@ -105,36 +105,50 @@ func TestDevicesV2Real(t *testing.T) {
 		t.Skip("no head binary")
 	}
 	m := newReal(t, V2, root)
-	err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+	// probe runs a shell in the cgroup that tries /dev/null and /dev/zero.
+	probe := func() string {
+		t.Helper()
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pw.Close()
+		cmd := exec.Command("sh", "-c", `read x; head -c1 /dev/null; echo null=$?; head -c1 /dev/zero >/dev/null 2>&1; echo zero=$?`)
+		cmd.Stdin = pr
+		var out strings.Builder
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pr.Close()
+		if err := m.Apply(cmd.Process.Pid); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatal(err)
+		}
+		pw.Write([]byte("go\n"))
+		pw.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	rules := []specs.LinuxDeviceCgroup{
 		{Allow: false, Access: "rwm"},
 		{Allow: true, Type: "c", Major: i64(1), Minor: i64(3), Access: "rwm"},
-	}})
-	if err != nil {
+	}
+	if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
 		t.Fatal(err)
 	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("sh", "-c", `read x; head -c1 /dev/null; echo null=$?; head -c1 /dev/zero >/dev/null 2>&1; echo zero=$?`)
-	cmd.Stdin = pr
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pr.Close()
-	if err := m.Apply(cmd.Process.Pid); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatal(err)
-	}
-	pw.Write([]byte("go\n"))
-	pw.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if got := out.String(); got != "null=0\nzero=1\n" {
+	if got := probe(); got != "null=0\nzero=1\n" {
 		t.Fatalf("inside the device filter: %q, want null readable, zero denied", got)
+	}
+	// An update replaces the program: now /dev/zero is allowed too.
+	rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: i64(1), Minor: i64(5), Access: "r"})
+	if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
+		t.Fatal(err)
+	}
+	if got := probe(); got != "null=0\nzero=0\n" {
+		t.Fatalf("after the update: %q, want both readable", got)
 	}
 }
