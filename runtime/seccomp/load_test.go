@@ -439,6 +439,28 @@ func TestKillThreadAfterExec(t *testing.T) {
 	}
 }
 
+func TestPrepare(t *testing.T) {
+	f, warns, err := Prepare(DefaultProfile())
+	if err != nil || len(warns) != 0 || f.Len() < 100 {
+		t.Fatalf("Prepare(default) = %d instructions, %q, %v", f.Len(), warns, err)
+	}
+	var none *Filter
+	if fd, err := none.Load(); fd != -1 || err != nil || none.Len() != 0 {
+		t.Fatalf("nil Filter: %d %v", fd, err)
+	}
+	if f, _, _ := Prepare(nil); f != nil {
+		t.Fatal("Prepare(nil) gave a filter")
+	}
+	f, _, _ = Prepare(allowAllBut(specs.LinuxSyscall{Names: []string{"read"}, Action: specs.ActNotify}))
+	if f.flags&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 || f.flags&unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH == 0 {
+		t.Errorf("notify filter flags %s", flagNames(f.flags))
+	}
+	f, warns, _ = Prepare(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv, specs.LinuxSeccompFlagLog}})
+	if f.flags != unix.SECCOMP_FILTER_FLAG_TSYNC|unix.SECCOMP_FILTER_FLAG_LOG || len(warns) != 1 {
+		t.Errorf("flags %s warnings %q", flagNames(f.flags), warns)
+	}
+}
+
 func TestLoadNeedsNoNewPrivsOrCapSysAdmin(t *testing.T) {
 	// Load of nil is a no-op, safe in the test process
 	fd, warns, err := Load(nil)
