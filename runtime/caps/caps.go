@@ -181,10 +181,11 @@ func Validate(c *specs.LinuxCapabilities) (warnings []string, err error) {
 }
 
 // Apply sets all five sets on the calling thread: DropBounding, then
-// SetProcess. A nil c changes nothing.
+// SetProcess. A nil c means empty sets (every capability dropped), as in
+// runc: a spec without process.capabilities gets none.
 func Apply(c *specs.LinuxCapabilities) (warnings []string, err error) {
 	if c == nil {
-		return nil, nil
+		c = &specs.LinuxCapabilities{} // as runc: no capabilities object, no capabilities
 	}
 	s, warnings, err := parse(c)
 	if err != nil {
@@ -198,10 +199,10 @@ func Apply(c *specs.LinuxCapabilities) (warnings []string, err error) {
 
 // DropBounding removes from the calling thread's bounding set every
 // capability not in c.Bounding (PR_CAPBSET_DROP). It needs CAP_SETPCAP, so the
-// init calls it before giving up root. A nil c changes nothing.
+// init calls it before giving up root. A nil c empties the bounding set.
 func DropBounding(c *specs.LinuxCapabilities) (warnings []string, err error) {
 	if c == nil {
-		return nil, nil
+		c = &specs.LinuxCapabilities{} // as runc: no capabilities object, no capabilities
 	}
 	s, warnings, err := parse(c)
 	if err != nil {
@@ -213,10 +214,10 @@ func DropBounding(c *specs.LinuxCapabilities) (warnings []string, err error) {
 // SetProcess sets the calling thread's effective, permitted and inheritable
 // sets (capset) and then its ambient set (PR_CAP_AMBIENT): cleared, then each
 // listed capability raised. An ambient capability must also be permitted and
-// inheritable. A nil c changes nothing.
+// inheritable. A nil c empties every set.
 func SetProcess(c *specs.LinuxCapabilities) (warnings []string, err error) {
 	if c == nil {
-		return nil, nil
+		c = &specs.LinuxCapabilities{} // as runc: no capabilities object, no capabilities
 	}
 	s, warnings, err := parse(c)
 	if err != nil {
