@@ -147,7 +147,13 @@ func inNS(path string, fn func() error) error {
 func serveTCP(t testing.TB, nsPath, addr string, reply func(c net.Conn)) net.Listener {
 	t.Helper()
 	var l net.Listener
-	err := inNS(nsPath, func() (err error) { l, err = net.Listen("tcp4", addr); return })
+	listen := func() (err error) { l, err = net.Listen("tcp4", addr); return }
+	var err error
+	if nsPath == "" {
+		err = listen()
+	} else {
+		err = inNS(nsPath, listen)
+	}
 	if err != nil {
 		t.Fatalf("listen %s in %s: %v", addr, nsPath, err)
 	}

@@ -229,7 +229,10 @@ func (s *store) releaseLeases(bridge, id string) error {
 	return errors.Join(errs...)
 }
 
-// writeJSON writes atomically: temp file, fsync, rename.
+// writeJSON writes atomically: temp file, then rename. No fsync: the state only has to
+// outlive a crash of minictr, not of the host. After a reboot the links and rules it describes
+// are gone anyway, and a lost or stale file is cleaned by Prune (a lease without a state is
+// reclaimed).
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -241,9 +244,6 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("write %s: %w", tmp, err)
 	}
 	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

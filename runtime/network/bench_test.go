@@ -1,0 +1,93 @@
+package network
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"testing"
+
+	"github.com/vishvananda/netns"
+)
+
+// BenchmarkSetupTeardown measures connecting and disconnecting one container: "none" (lo up)
+// against "bridge" (veth, address, route, lease, nftables table, state). Making and removing
+// the netns itself is outside the timer: both modes pay it alike. The bridge exists already.
+func BenchmarkSetupTeardown(b *testing.B) {
+	for _, mode := range []string{ModeNone, ModeBridge} {
+		// "setup" times Setup only (what a container start pays); "cycle" adds Teardown while
+		// the netns is still alive (the worst case: after the container exited, its veth is
+		// already gone with its netns).
+		for _, what := range []string{"setup", "cycle"} {
+			b.Run(mode+"/"+what, func(b *testing.B) { benchSetup(b, mode, what == "cycle") })
+		}
+	}
+}
+
+func benchSetup(b *testing.B, mode string, timeTeardown bool) {
+	e := newEnv(b)
+	if _, err := Setup(e.cfg("warm", newNS(b))); err != nil { // creates the bridge
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		name := "mctest-" + randHex(8)
+		runtimeNS(b, name)
+		cfg := e.cfg(fmt.Sprintf("b%d", i), filepath.Join("/run/netns", name),
+			PortMapping{HostPort: freePort(b), ContainerPort: 80, Protocol: "tcp"})
+		cfg.Mode = mode
+		if mode == ModeNone {
+			cfg.Ports = nil
+		}
+		b.StartTimer()
+		if _, err := Setup(cfg); err != nil {
+			b.Fatal(err)
+		}
+		if !timeTeardown {
+			b.StopTimer()
+		}
+		if err := Teardown(e.store, cfg.ID); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		netns.DeleteNamed(name)
+		b.StartTimer()
+	}
+}
+
+// BenchmarkTCPThroughput streams bytes over one TCP connection: container to container over
+// the bridge, host to container over the veth, and host loopback for reference.
+func BenchmarkTCPThroughput(b *testing.B) {
+	const chunk = 128 << 10
+	run := func(b *testing.B, clientNS, serverNS, serverIP string) {
+		l := serveTCP(b, serverNS, serverIP+":0", func(c net.Conn) { io.Copy(io.Discard, c) })
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		c, err := dial(clientNS, net.JoinHostPort(serverIP, port))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(timeIn(600))
+		buf := make([]byte, chunk)
+		b.SetBytes(chunk)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := c.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("loopback", func(b *testing.B) { needNet(b); run(b, "", "", "127.0.0.1") })
+	e := newEnv(b)
+	nsA, nsB := newNS(b), newNS(b)
+	a, err := Setup(e.cfg("srv", nsA))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Setup(e.cfg("cli", nsB)); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("bridge", func(b *testing.B) { run(b, nsB, nsA, a.IP.String()) })
+	b.Run("host-veth", func(b *testing.B) { run(b, "", nsA, a.IP.String()) })
+}
