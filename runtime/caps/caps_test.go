@@ -83,6 +83,11 @@ func helper(mode string) int {
 	}
 	runtime.LockOSThread()
 	switch mode {
+	case "nil-caps":
+		if _, err := Apply(nil); err != nil {
+			return fail(err)
+		}
+		return report("status")
 	case "kill-only":
 		if _, err := Apply(all("CAP_KILL")); err != nil {
 			return fail(err)
@@ -200,6 +205,13 @@ func TestOnlyKill(t *testing.T) {
 	want := uint64(1) << unix.CAP_KILL
 	if c.Effective != want || c.Permitted != want || c.Bounding != want || c.Inheritable != want || c.Ambient != want {
 		t.Fatalf("after exec: %+v, want every set %#x", c, want)
+	}
+}
+
+func TestNilMeansNoCapabilities(t *testing.T) {
+	needRoot(t)
+	if c := statusOf(t, runHelper(t, "nil-caps")); c != (Current{}) {
+		t.Fatalf("Apply(nil) then exec as root: %+v, want every set empty", c)
 	}
 }
 
