@@ -141,9 +141,15 @@ func (f *fstate) finish() {
 	m.NRegs = f.max + 1
 	m.NCaps = f.ncaps
 	m.Epilogue = f.epilogue
-	if len(f.code) == 0 || !terminates(f.code[len(f.code)-1]) {
-		f.emit(isa.ABC(isa.RET, 0, 0, 0))
+	if len(f.code) == 0 || isa.GetOp(f.code[len(f.code)-1]) != isa.RET && isa.GetOp(f.code[len(f.code)-1]) != isa.PANIC {
+		// the end may be a jump target even when unreachable (go/types checked termination)
+		r := f.alloc(f.nresults)
+		for i := 0; i < f.nresults; i++ {
+			f.emit(isa.ABC(isa.CLEAR, uint8(r+i), 0, 0))
+		}
+		f.emit(isa.ABC(isa.RET, uint8(r), uint8(f.nresults), 0))
 	}
+	m.NRegs = f.max + 1
 	m.Code = f.code
 	m.Lines = f.lines
 }

@@ -222,6 +222,20 @@ func init() {
 			}
 		}},
 		"os.args": {0, 1, func(m *Machine, g *G, n []uint64, r []any) { r[0] = toAny(m.opts.Args) }, nil},
+		"os.write": {2, 2, func(m *Machine, g *G, n []uint64, r []any) {
+			b, _ := r[1].([]byte)
+			switch n[0] {
+			case 1:
+				m.out.Write(b)
+			case 2:
+				m.out.Flush()
+				m.errw.Write(b)
+			default:
+				n[0], r[1] = 0, m.newError("write: bad file descriptor")
+				return
+			}
+			n[0], r[1] = uint64(len(b)), nil
+		}, nil},
 		"os.Exit": {1, 0, func(m *Machine, g *G, n []uint64, r []any) {
 			m.out.Flush()
 			panic(&vmExit{code: int(int64(n[0]))})

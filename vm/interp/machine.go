@@ -378,7 +378,7 @@ func (m *Machine) runSlice(g *G) {
 	if g.pendPanic != "" {
 		msg := g.pendPanic
 		g.pendPanic = ""
-		if !m.raise(g, m.runtimeErr(msg, false)) {
+		if !m.raise(g, m.runtimeErr(msg, !plainErrors[msg])) {
 			return
 		}
 	}
@@ -499,7 +499,7 @@ func (m *Machine) protectedLoop(g *G, budget int64) (st int, left int64) {
 				if e.pc > 0 && len(g.frames) > 0 {
 					g.frames[len(g.frames)-1].pc = e.pc
 				}
-				if m.raise(g, m.runtimeErr(e.msg, true)) {
+				if m.raise(g, m.runtimeErr(e.msg, !plainErrors[e.msg])) {
 					st = stYield
 				}
 			case *vmPanic:
@@ -521,6 +521,10 @@ func (m *Machine) protectedLoop(g *G, budget int64) (st int, left int64) {
 	}()
 	return m.loop(g, budget)
 }
+
+// plainErrors are runtime errors whose message has no "runtime error: " prefix, as in Go.
+var plainErrors = map[string]bool{"assignment to entry in nil map": true, "send on closed channel": true,
+	"close of closed channel": true, "close of nil channel": true, "all goroutines are asleep - deadlock!": true}
 
 // vmPanic is a panic(v) from the program, raised from host code.
 type vmPanic struct{ val *Iface }
@@ -615,6 +619,9 @@ func (m *Machine) stackTrace(g *G) string {
 	var b strings.Builder
 	for i := len(g.frames) - 1; i >= 0; i-- {
 		fr := &g.frames[i]
+		if fr.fn.name == "<init>" && i == 0 && len(g.frames) > 1 {
+			continue
+		}
 		pc := fr.pc - 1
 		if i == len(g.frames)-1 {
 			pc = fr.pc - 1
