@@ -109,17 +109,24 @@ static const char *mns_name(uint32_t t)
 
 struct mns_join {
 	uint32_t type;
+	int fd;
 	char path[MNS_MAX_PATH + 1];
 };
 
+/* All namespace files are opened before the first setns: once the mount namespace is joined,
+ * /proc/PID/ns paths resolve in the container's /proc, where that pid does not exist. */
+static void mns_open(struct mns_join *j)
+{
+	j->fd = open(j->path, O_RDONLY | O_CLOEXEC);
+	if (j->fd < 0)
+		mns_fail("join %s namespace: open %s: %s", mns_name(j->type), j->path, strerror(errno));
+}
+
 static void mns_join(struct mns_join *j)
 {
-	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		mns_fail("join %s namespace: open %s: %s", mns_name(j->type), j->path, strerror(errno));
-	if (setns(fd, j->type) < 0)
+	if (setns(j->fd, j->type) < 0)
 		mns_fail("join %s namespace: setns %s: %s", mns_name(j->type), j->path, strerror(errno));
-	close(fd);
+	close(j->fd);
 }
 
 __attribute__((constructor)) static void minictr_nsenter(void)
@@ -160,6 +167,8 @@ __attribute__((constructor)) static void minictr_nsenter(void)
 	}
 
 	/* 1. Join existing namespaces: the user namespace first. */
+	for (i = 0; i < njoin; i++)
+		mns_open(&joins[i]);
 	for (i = 0; i < njoin; i++)
 		if (joins[i].type == CLONE_NEWUSER)
 			mns_join(&joins[i]);

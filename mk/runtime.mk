@@ -1,0 +1,6 @@
+# Runtime core: benchmarks.
+DEB_PACKAGES += hyperfine python3
+
+.PHONY: bench-lifecycle
+bench-lifecycle: deps build
+	BIN=$(BIN) scripts/bench-lifecycle.sh

@@ -1,0 +1,184 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/minictr/minictr/runtime/cgroups"
+	"github.com/minictr/minictr/runtime/nsenter"
+)
+
+type startInitOptions struct {
+	req       *nsenter.Request
+	cfg       *initConfig
+	spec      *specs.Spec // for uid/gid maps
+	cg        cgroups.Manager
+	resources *specs.LinuxResources // nil for exec: the container's limits are already set
+	fifo      *os.File              // nil for exec
+	console   *os.File
+	preserve  int
+	stdio     [3]*os.File
+	onHooks   func(pid int) error
+}
+
+type initProcess struct {
+	pid       int
+	startTime uint64
+}
+
+// startInit starts `minictr init` and walks it through the protocol of sync.go until it is
+// ready. The fds of the init are: 0-2 stdio, 3..3+preserve-1 passed through, then the sync
+// socket, the exec fifo and the console socket.
+func startInit(o *startInitOptions) (*initProcess, error) {
+	// Orphans of the init (after the intermediate of the pid-namespace fork exits) come to us,
+	// so run and exec can wait for the process they started.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("become child subreaper: %w", err)
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("make sync socketpair: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "sync-parent")
+	child := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer parent.Close()
+
+	files := []*os.File{stdOr(o.stdio[0], os.Stdin), stdOr(o.stdio[1], os.Stdout), stdOr(o.stdio[2], os.Stderr)}
+	for i := 0; i < o.preserve; i++ {
+		files = append(files, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
+	}
+	syncFd := len(files)
+	files = append(files, child)
+	o.cfg.FifoFd, o.cfg.ConsoleFd = -1, -1
+	o.cfg.FirstFd = syncFd
+	if o.fifo != nil {
+		o.cfg.FifoFd = len(files)
+		files = append(files, o.fifo)
+	}
+	if o.console != nil {
+		o.cfg.ConsoleFd = len(files)
+		files = append(files, o.console)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		self = "/proc/self/exe"
+	}
+	proc, err := os.StartProcess("/proc/self/exe", []string{self, "init"}, &os.ProcAttr{
+		Files: files,
+		Env:   []string{nsenter.EnvPipe + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"},
+	})
+	child.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start init process: %w", err)
+	}
+	first := proc.Pid
+	ip := &initProcess{pid: first}
+	reaped := false
+	reap := func() {
+		if !reaped {
+			proc.Wait()
+			reaped = true
+		}
+	}
+	fail := func(err error) (*initProcess, error) {
+		unix.Kill(first, unix.SIGKILL)
+		if ip.pid != first {
+			unix.Kill(ip.pid, unix.SIGKILL)
+		}
+		reap()
+		return ip, err
+	}
+
+	// The cgroup is joined while the init still waits for its bootstrap: every process of
+	// the container, including forks of the constructor, is inside from the start.
+	if err := o.cg.Apply(first); err != nil {
+		return fail(err)
+	}
+	if o.resources != nil {
+		if err := o.cg.Set(o.resources); err != nil {
+			return fail(err)
+		}
+	}
+
+	writeMaps := func(pid int) error { return writeIDMaps(pid, o.spec) }
+	pid, err := nsenter.Handshake(parent, o.req, writeMaps, first)
+	if err != nil {
+		return fail(fmt.Errorf("set up namespaces: %w", err))
+	}
+	ip.pid = pid
+	if pid != first {
+		reap() // the intermediate exits right after the fork
+	}
+	if _, ip.startTime, err = procStat(pid); err != nil {
+		return fail(fmt.Errorf("init process %d: %w", pid, err))
+	}
+
+	if err := writeMessage(parent, &message{Type: msgConfig, Config: o.cfg}); err != nil {
+		return fail(err)
+	}
+	for {
+		m, err := readMessage(parent)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return fail(fmt.Errorf("container init exited during set-up"))
+			}
+			return fail(fmt.Errorf("read from container init: %w", err))
+		}
+		switch m.Type {
+		case msgHooks:
+			if o.onHooks != nil {
+				if err := o.onHooks(pid); err != nil {
+					return fail(err)
+				}
+			}
+			if err := writeMessage(parent, &message{Type: msgHooksDone}); err != nil {
+				return fail(err)
+			}
+		case msgReady:
+			if pid == first {
+				proc.Release() // the caller waits (run, exec) or leaves it (create)
+			}
+			return ip, nil
+		case msgError:
+			return fail(errors.New(m.Msg))
+		default:
+			return fail(fmt.Errorf("unexpected message %q from container init", m.Type))
+		}
+	}
+}
+
+func stdOr(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
+}
+
+// writeIDMaps writes /proc/PID/uid_map and gid_map from the spec's mappings.
+func writeIDMaps(pid int, s *specs.Spec) error {
+	if s == nil || s.Linux == nil {
+		return fmt.Errorf("write uid map: no mappings in the spec")
+	}
+	write := func(file string, maps []specs.LinuxIDMapping) error {
+		var b strings.Builder
+		for _, m := range maps {
+			fmt.Fprintf(&b, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
+		}
+		path := fmt.Sprintf("/proc/%d/%s", pid, file)
+		if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
+			return fmt.Errorf("write %s = %q: %w", path, b.String(), err)
+		}
+		return nil
+	}
+	if err := write("uid_map", s.Linux.UIDMappings); err != nil {
+		return err
+	}
+	return write("gid_map", s.Linux.GIDMappings)
+}

@@ -1,0 +1,130 @@
+// Package runtime is the container lifecycle: create, start, state, kill, delete, exec, pause,
+// resume, update and ps over the state that create saves under the root directory.
+//
+// Layout of the root directory (default /run/minictr):
+//
+//	<root>/<id>/state.json   the container's saved state, written atomically
+//	<root>/<id>/exec.fifo    exists from create to start: the init blocks opening it
+//	<root>/<id>/lock         flock(2) serializing minictr invocations on one container
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// State is what create saves: the OCI state plus what later invocations need.
+type State struct {
+	specs.State
+	// InitStartTime is field 22 of /proc/<pid>/stat when the init started: a pid alone can be
+	// reused by another process after the container exits.
+	InitStartTime uint64            `json:"initStartTime"`
+	Created       time.Time         `json:"created"`
+	Rootfs        string            `json:"rootfs"`
+	CgroupMode    int               `json:"cgroupMode"`
+	CgroupPaths   map[string]string `json:"cgroupPaths"`
+	Config        *specs.Spec       `json:"config"`
+	// Namespaces are the paths of the init's namespaces, as /proc/<pid>/ns/<type>, for exec.
+	Namespaces map[specs.LinuxNamespaceType]string `json:"namespaces,omitempty"`
+	// Started is set by start; from then on no fifo is expected.
+	Started bool `json:"started,omitempty"`
+}
+
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]*$`)
+
+// CheckID rejects ids that are not safe as a single path component.
+func CheckID(id string) error {
+	if len(id) > 1024 || !validID.MatchString(id) {
+		return fmt.Errorf("container id %q: expected letters, digits, and _ . + - (not starting with a punctuation mark)", id)
+	}
+	return nil
+}
+
+func containerDir(root, id string) string { return filepath.Join(root, id) }
+
+// saveState writes state.json atomically: a temp file, fsync, rename.
+func saveState(dir string, st *State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, "state.json"), data, 0o600)
+}
+
+func loadState(root, id string) (*State, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(containerDir(root, id), "state.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &NotExistError{ID: id}
+		}
+		return nil, fmt.Errorf("read state %s: %w", path, err)
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("decode state %s: %w", path, err)
+	}
+	return &st, nil
+}
+
+// NotExistError says a container id is unknown.
+type NotExistError struct{ ID string }
+
+func (e *NotExistError) Error() string { return fmt.Sprintf("container %q does not exist", e.ID) }
+
+// IsNotExist reports whether err means the container does not exist.
+func IsNotExist(err error) bool {
+	var ne *NotExistError
+	return errors.As(err, &ne)
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp.Name(), path, err)
+	}
+	return nil
+}
+
+// lock takes an exclusive flock on <dir>/lock; the returned func releases it.
+func lock(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock container: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock container: flock %s: %w", f.Name(), err)
+	}
+	return func() { f.Close() }, nil
+}

@@ -1,0 +1,86 @@
+package runtime
+
+// The parent (create or exec) and the init process talk over a stream socketpair. After the
+// namespace bootstrap of runtime/nsenter, every message is a 4-byte length and a JSON object.
+//
+//	direction      type         meaning
+//	parent -> init "config"     what to set up: the spec, the bundle, the fds the init got
+//	init -> parent "hooks"      mounts are done, root not switched yet: run prestart and
+//	                            createRuntime hooks now (the init's namespaces exist)
+//	parent -> init "hooks-done" hooks ran; go on
+//	init -> parent "ready"      create: set up and blocked on the exec fifo; exec: about to exec
+//	init -> parent "error"      set-up failed (msg has the whole error); the init exits 1
+//
+// A message that does not arrive (the init died) shows as EOF on the parent's side.
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+const (
+	msgConfig    = "config"
+	msgHooks     = "hooks"
+	msgHooksDone = "hooks-done"
+	msgReady     = "ready"
+	msgError     = "error"
+)
+
+const maxMessage = 16 << 20
+
+type message struct {
+	Type   string      `json:"type"`
+	Msg    string      `json:"msg,omitempty"`
+	Config *initConfig `json:"config,omitempty"`
+}
+
+// initConfig is what the init needs; fds are numbers in the init process.
+type initConfig struct {
+	Exec      bool           `json:"exec,omitempty"`
+	ID        string         `json:"id"`
+	Spec      *specs.Spec    `json:"spec"`
+	Process   *specs.Process `json:"process"`
+	Bundle    string         `json:"bundle"`
+	NoPivot   bool           `json:"noPivot,omitempty"`
+	FifoFd    int            `json:"fifoFd"`    // -1 for exec
+	ConsoleFd int            `json:"consoleFd"` // -1 without a terminal
+	FirstFd   int            `json:"firstFd"`   // fds from here on are the runtime's, closed on exec
+	// NewNet tells the init to bring lo up in its new network namespace.
+	NewNet bool `json:"newNet,omitempty"`
+}
+
+func writeMessage(w io.Writer, m *message) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode %s message: %w", m.Type, err)
+	}
+	buf := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(data)), uint32(len(data)))
+	if _, err := w.Write(append(buf, data...)); err != nil {
+		return fmt.Errorf("send %s message: %w", m.Type, err)
+	}
+	return nil
+}
+
+func readMessage(r io.Reader) (*message, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > maxMessage {
+		return nil, fmt.Errorf("sync message of %d bytes, at most %d", n, maxMessage)
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, err
+	}
+	var m message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("decode sync message: %w", err)
+	}
+	return &m, nil
+}
