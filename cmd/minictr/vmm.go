@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/minictr/minictr/vmm"
 	"github.com/minictr/minictr/vmm/guest"
+	"github.com/minictr/minictr/vmm/initramfs"
 )
 
 func init() {
@@ -22,7 +24,8 @@ func init() {
 }
 
 const vmmUsage = `usage: minictr vmm run --kernel K [--initrd I] [--cmdline C] [--mem 256M] [--timeout 30s]
-       minictr vmm hello [--mode real|protected|long|user] [--trace]`
+       minictr vmm hello [--mode real|protected|long|user] [--trace]
+       minictr vmm initramfs [--rootfs DIR] [--init minictr-init] -o FILE -- CMD [ARG...]`
 
 func runVMM(g *Globals, args []string) error {
 	if len(args) == 0 {
@@ -33,6 +36,8 @@ func runVMM(g *Globals, args []string) error {
 		return vmmHello(args[1:])
 	case "run":
 		return vmmRun(args[1:])
+	case "initramfs":
+		return vmmInitramfs(args[1:])
 	}
 	return fmt.Errorf("vmm: unknown subcommand %q\n%s", args[0], vmmUsage)
 }
@@ -120,4 +125,46 @@ func vmmRun(args []string) error {
 		return ExitCode(124)
 	}
 	return ExitCode(res.ExitCode)
+}
+
+func vmmInitramfs(args []string) error {
+	fs := pflag.NewFlagSet("vmm initramfs", pflag.ContinueOnError)
+	rootfs := fs.String("rootfs", "", "directory tree to put in the initramfs (e.g. an unpacked image)")
+	initPath := fs.String("init", "", "static init binary (default: minictr-init next to minictr, or $MINICTR_INIT)")
+	out := fs.StringP("output", "o", "", "output file (cpio newc)")
+	env := fs.StringArray("env", nil, "environment variable for the command (KEY=VALUE, repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() == 0 {
+		return fmt.Errorf("vmm initramfs: need -o FILE and a command")
+	}
+	if *initPath == "" {
+		p, err := initramfs.FindInit()
+		if err != nil {
+			return err
+		}
+		*initPath = p
+	}
+	initBin, err := os.ReadFile(*initPath)
+	if err != nil {
+		return fmt.Errorf("vmm initramfs: read init: %w", err)
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return fmt.Errorf("vmm initramfs: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	err = initramfs.Build(w, *rootfs, initBin, fs.Args(), *env)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(*out)
+		return err
+	}
+	return nil
 }
