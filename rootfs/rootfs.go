@@ -23,6 +23,9 @@ type Config struct {
 	Spec    *specs.Spec // Root, Mounts, Process.Terminal and Linux (propagation, devices, paths, namespaces)
 	Bundle  string      // Root.Path and relative bind sources are relative to it
 	NoPivot bool        // --no-pivot: MS_MOVE + chroot instead of pivot_root
+	// BeforePivot, if set, runs after every mount and device is in place and before the root
+	// switch: where the runtime-spec runs the createRuntime and createContainer hooks.
+	BeforePivot func() error
 }
 
 // setup is the state the steps of Prepare share.
@@ -123,7 +126,14 @@ func Prepare(c *Config) error {
 			return err
 		}
 	}
-	// 7. Switch root last: every host path a mount needs (bind sources, /dev nodes to bind in a
+	// 7. The runtime's hooks (createRuntime, createContainer) see the finished mounts from the
+	// old root.
+	if c.BeforePivot != nil {
+		if err := c.BeforePivot(); err != nil {
+			return err
+		}
+	}
+	// 8. Switch root last: every host path a mount needs (bind sources, /dev nodes to bind in a
 	// user namespace, the host's cgroup hierarchies) is reachable only before it.
 	return s.switchRoot()
 }

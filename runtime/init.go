@@ -67,10 +67,8 @@ func containerInit(sync *os.File, c *initConfig) error {
 	// 2. Root filesystem: the spec's mounts and devices, then the root switch. Between the two,
 	// the parent runs the prestart/createRuntime hooks and the init runs createContainer hooks
 	// (the runtime-spec places them after the namespaces exist and before pivot_root).
-	rc := &rootfs.Config{Spec: s, Bundle: c.Bundle, NoPivot: c.NoPivot}
-	if err := hooksBeforePivot(sync, c); err != nil {
-		return err
-	}
+	rc := &rootfs.Config{Spec: s, Bundle: c.Bundle, NoPivot: c.NoPivot,
+		BeforePivot: func() error { return hooksBeforePivot(sync, c) }}
 	if err := rootfs.Prepare(rc); err != nil {
 		return err
 	}
@@ -107,7 +105,7 @@ func containerInit(sync *os.File, c *initConfig) error {
 	}
 
 	// 6. The process: rlimits, oom score, cwd, user, capabilities, no_new_privs, seccomp.
-	if err := setupProcess(p, s, c.FirstFd); err != nil {
+	if err := setupProcess(p, s, c.FirstFd, sync); err != nil {
 		return err
 	}
 
@@ -145,7 +143,7 @@ func execInit(sync *os.File, c *initConfig) error {
 			return err
 		}
 	}
-	if err := setupProcess(p, c.Spec, c.FirstFd); err != nil {
+	if err := setupProcess(p, c.Spec, c.FirstFd, sync); err != nil {
 		return err
 	}
 	if err := writeMessage(sync, &message{Type: msgReady}); err != nil {
@@ -181,7 +179,17 @@ func hooksBeforePivot(sync *os.File, c *initConfig) error {
 // setupProcess applies the process part of the spec to this process, in the order the kernel
 // requires: what needs privileges first, then the user switch, then capabilities, no_new_privs
 // and seccomp.
-func setupProcess(p *specs.Process, s *specs.Spec, firstFd int) error {
+func setupProcess(p *specs.Process, s *specs.Spec, firstFd int, sync *os.File) error {
+	// The seccomp filter is compiled while everything is still allowed; it is loaded at the
+	// last moment the kernel accepts it (see below).
+	var sc *specs.LinuxSeccomp
+	if s != nil && s.Linux != nil {
+		sc = s.Linux.Seccomp
+	}
+	filter, err := prepareSeccomp(sc)
+	if err != nil {
+		return err
+	}
 	// rlimits and oom_score_adj may need CAP_SYS_RESOURCE: before capabilities are dropped.
 	for _, r := range p.Rlimits {
 		res, _ := rspec.RlimitResource(r.Type)
@@ -210,16 +218,31 @@ func setupProcess(p *specs.Process, s *specs.Spec, firstFd int) error {
 	if err := dropBounding(p.Capabilities); err != nil {
 		return err
 	}
+	// The working directory, as runc does: entered as root first (a directory root can reach
+	// but the user cannot is still fine), again after the user switch on EACCES. Checked to be
+	// inside the container: a leaked directory fd could point outside (CVE-2024-21626).
+	retryChdir := false
+	if err := enterCwd(p.Cwd); err != nil {
+		if !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EPERM) {
+			return err
+		}
+		retryChdir = true
+	}
+	// Without no_new_privs the kernel takes a filter only from a thread with CAP_SYS_ADMIN:
+	// then it is loaded before the user switch, as runc does.
+	if !p.NoNewPrivileges {
+		if err := loadSeccomp(filter, sc, sync); err != nil {
+			return err
+		}
+	}
 	if err := switchUser(p); err != nil {
 		return err
 	}
-	// The working directory is entered as the user, so permissions apply, and it must be
-	// inside the container's root (a leaked directory fd could point outside).
-	if err := unix.Chdir(p.Cwd); err != nil {
-		return fmt.Errorf("chdir to process.cwd %q: %w", p.Cwd, err)
-	}
-	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
-		return fmt.Errorf("process.cwd %q: current directory is outside the container (%q)", p.Cwd, wd)
+	// A directory only the container's user may enter is entered after the switch.
+	if retryChdir {
+		if err := enterCwd(p.Cwd); err != nil {
+			return err
+		}
 	}
 	if err := applyCapabilities(p.Capabilities); err != nil {
 		return err
@@ -229,10 +252,18 @@ func setupProcess(p *specs.Process, s *specs.Spec, firstFd int) error {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
 	}
-	if s != nil && s.Linux != nil && s.Linux.Seccomp != nil {
-		if err := loadSeccomp(s.Linux.Seccomp); err != nil {
-			return err
-		}
+	if p.NoNewPrivileges {
+		return loadSeccomp(filter, sc, sync)
+	}
+	return nil
+}
+
+func enterCwd(cwd string) error {
+	if err := unix.Chdir(cwd); err != nil {
+		return fmt.Errorf("chdir to process.cwd %q: %w", cwd, err)
+	}
+	if wd, err := unix.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("process.cwd %q: current directory is outside the container (%q)", cwd, wd)
 	}
 	return nil
 }

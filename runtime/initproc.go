@@ -141,6 +141,14 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 			if err := writeMessage(parent, &message{Type: msgHooksDone}); err != nil {
 				return fail(err)
 			}
+		case msgSeccomp:
+			st := specs.State{Version: specs.Version, ID: o.cfg.ID, Status: specs.StateCreating, Pid: pid, Bundle: o.cfg.Bundle}
+			if o.cfg.Spec.Annotations != nil {
+				st.Annotations = o.cfg.Spec.Annotations
+			}
+			if err := forwardSeccompListener(parent, o.cfg.Spec, st); err != nil {
+				return fail(err)
+			}
 		case msgReady:
 			if pid == first {
 				proc.Release() // the caller waits (run, exec) or leaves it (create)

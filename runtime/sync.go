@@ -8,6 +8,8 @@ package runtime
 //	init -> parent "hooks"      mounts are done, root not switched yet: run prestart and
 //	                            createRuntime hooks now (the init's namespaces exist)
 //	parent -> init "hooks-done" hooks ran; go on
+//	init -> parent "seccomp"    a listener fd follows (one byte with SCM_RIGHTS): the parent
+//	                            passes it to the agent at linux.seccomp.listenerPath
 //	init -> parent "ready"      create: set up and blocked on the exec fifo; exec: about to exec
 //	init -> parent "error"      set-up failed (msg has the whole error); the init exits 1
 //
@@ -26,6 +28,7 @@ const (
 	msgConfig    = "config"
 	msgHooks     = "hooks"
 	msgHooksDone = "hooks-done"
+	msgSeccomp   = "seccomp"
 	msgReady     = "ready"
 	msgError     = "error"
 )

@@ -108,8 +108,8 @@ func validate(in *Config) (*Config, error) {
 	if cfg.ID == "" {
 		return nil, fmt.Errorf("network config: empty container id")
 	}
-	if strings.ContainsAny(cfg.ID, "/\x00") || cfg.ID == "." || cfg.ID == ".." || len(cfg.ID) > 1024 {
-		return nil, fmt.Errorf("network config: container id %q: must not contain '/' and be at most 1024 bytes", cfg.ID)
+	if strings.ContainsAny(cfg.ID, "/\x00\n") || strings.HasPrefix(cfg.ID, ".") || len(cfg.ID) > 200 {
+		return nil, fmt.Errorf("network config: container id %q: must not start with '.', contain '/' or a newline, or exceed 200 bytes", cfg.ID)
 	}
 	if cfg.StoreDir == "" {
 		cfg.StoreDir = DefaultStoreDir

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,15 +256,31 @@ func icmpChecksum(b []byte) uint16 {
 	return ^uint16(s)
 }
 
-// freePort returns a TCP port that nothing on the host listens on right now.
+var (
+	portsMu   sync.Mutex
+	portsUsed = map[uint16]bool{}
+)
+
+// freePort returns a TCP port that nothing on the host listens on right now, and that it has
+// not returned before in this process (the kernel may hand out a just-closed port again).
 func freePort(t testing.TB) uint16 {
 	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for i := 0; i < 1000; i++ {
+		l, err := net.Listen("tcp4", "0.0.0.0:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := uint16(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		if !portsUsed[p] {
+			portsUsed[p] = true
+			return p
+		}
 	}
-	defer l.Close()
-	return uint16(l.Addr().(*net.TCPAddr).Port)
+	t.Fatal("no fresh free port in 1000 tries")
+	return 0
 }
 
 // snapshot is what must be identical before a Setup and after its Teardown: our links (names
@@ -293,18 +310,22 @@ func takeSnapshot(t testing.TB, store string) snapshot {
 		if err != nil {
 			t.Fatalf("nft list ruleset: %v: %s", err, out)
 		}
-		// Keep only our tables: other tests on this machine may own others.
+		// Keep only our tables (other tests on this machine may own others), in name order.
 		var keep []string
 		in := false
 		for _, line := range strings.Split(string(out), "\n") {
 			if strings.HasPrefix(line, "table ") {
 				in = strings.Contains(line, " minictr_")
+				if in {
+					keep = append(keep, "")
+				}
 			}
 			if in {
-				keep = append(keep, line)
+				keep[len(keep)-1] += line + "\n"
 			}
 		}
-		s.nft = strings.Join(keep, "\n")
+		sort.Strings(keep)
+		s.nft = strings.Join(keep, "")
 	} else {
 		tabs, err := ourTables()
 		if err != nil {

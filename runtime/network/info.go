@@ -122,10 +122,8 @@ func Prune(storeDir string) error {
 			errs = append(errs, err)
 		}
 	}
-	// Tables of a Setup that crashed before its state was written, or whose state was lost.
-	// Only tables of this store's containers can be told apart from another store's: a table
-	// not claimed by any state is removed only when no other state directory could own it,
-	// i.e. we remove tables named after ids that have a lease or nothing at all here.
+	// Tables whose state file was lost (removed by hand, unreadable) but whose lease is still
+	// here. Tables of containers of another store directory are left alone.
 	if tables, err := ourTables(); err == nil {
 		for _, t := range tables {
 			if !owned[t] && orphanTable(s, t) {
@@ -159,6 +157,10 @@ func Prune(storeDir string) error {
 			errs = append(errs, fmt.Errorf("network prune: bridge %s: %w", b.Name, err))
 			continue
 		}
+		if err := removeRules(bridgeTableName(b.Name)); err != nil {
+			errs = append(errs, fmt.Errorf("network prune: bridge %s: %w", b.Name, err))
+			continue
+		}
 		os.Remove(s.leaseDir(b.Name))
 		if err := os.Remove(s.bridgePath(b.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("network prune: remove %s: %w", s.bridgePath(b.Name), err))
@@ -167,9 +169,7 @@ func Prune(storeDir string) error {
 	return errors.Join(errs...)
 }
 
-// orphanTable reports whether table t belongs to a container this store had (a lease or a state
-// names an id hashing to it) and which is not alive anymore. Tables of containers from another
-// store directory are left alone.
+// orphanTable reports whether a lease of this store names an id whose table is t.
 func orphanTable(s *store, t string) bool {
 	brs, _ := s.bridges()
 	for _, b := range brs {

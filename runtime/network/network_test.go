@@ -1,6 +1,7 @@
 package network
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,8 +12,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 func TestParsePort(t *testing.T) {
@@ -56,7 +60,8 @@ func TestValidateBadInput(t *testing.T) {
 		{"long bridge", func(c *Config) { c.Bridge = "averyverylongbridge" }, "1 to 15 bytes"},
 		{"bad bridge", func(c *Config) { c.Bridge = "br/0" }, "only letters"},
 		{"empty id", func(c *Config) { c.ID = "" }, "empty container id"},
-		{"id with slash", func(c *Config) { c.ID = "../x" }, "must not contain"},
+		{"id with slash", func(c *Config) { c.ID = "a/x" }, "must not start with"},
+		{"id too long", func(c *Config) { c.ID = strings.Repeat("a", 201) }, "exceed 200 bytes"},
 		{"no netns", func(c *Config) { c.NetnsPath = "" }, "needs the container's netns path"},
 		{"bad protocol", func(c *Config) { c.Ports = []PortMapping{{HostPort: 1, ContainerPort: 1, Protocol: "icmp"}} }, "protocol"},
 		{"port zero", func(c *Config) { c.Ports = []PortMapping{{HostPort: 0, ContainerPort: 1}} }, "between 1 and 65535"},
@@ -210,6 +215,13 @@ func TestBridgeTwoContainers(t *testing.T) {
 	b, err := Setup(cfgB)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Setup returns once the bridge forwards through the port, with hairpin on.
+	for _, f := range []string{"state", "hairpin_mode"} {
+		want := map[string]string{"state": "3", "hairpin_mode": "1"}[f]
+		if got, _ := os.ReadFile("/sys/class/net/" + b.HostVeth + "/brport/" + f); strings.TrimSpace(string(got)) != want {
+			t.Errorf("bridge port %s %s = %q, want %s", b.HostVeth, f, got, want)
+		}
 	}
 	if a.IP.Equal(b.IP) || !a.Gateway.Equal(b.Gateway) {
 		t.Fatalf("addresses: a %v gw %v, b %v gw %v", a.IP, a.Gateway, b.IP, b.Gateway)
@@ -459,6 +471,24 @@ func TestMasqueradeToOutside(t *testing.T) {
 	if got := strings.TrimSpace(string(buf[:n])); got != hostIP {
 		t.Fatalf("outside saw source %q, want the host veth address %s", got, hostIP)
 	}
+
+	// The other way: the outside reaches a port published on all host addresses through the
+	// host's address on its link, and the container sees the real client address.
+	hp := freePort(t)
+	pub := newNS(t)
+	if _, err := Setup(e.cfg("pubout", pub, PortMapping{HostPort: hp, ContainerPort: 8080, Protocol: "tcp"})); err != nil {
+		t.Fatal(err)
+	}
+	serveTCP(t, pub, ":8080", sayRemote)
+	c2, err := dial(outside, net.JoinHostPort(hostIP, fmt.Sprint(hp)))
+	if err != nil {
+		t.Fatalf("outside -> published port on %s:%d: %v", hostIP, hp, err)
+	}
+	defer c2.Close()
+	n, _ = c2.Read(buf)
+	if got := strings.TrimSpace(string(buf[:n])); got != outIP {
+		t.Fatalf("container saw client %q, want the outside address %s", got, outIP)
+	}
 }
 
 // 30 Setups at once get 30 distinct addresses; after their Teardowns and a Prune, links, leases
@@ -557,6 +587,13 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		sleepMs(25)
 	}
+	// Teardown of a dead container needs only its id.
+	if err := Teardown(e.store, dead[0]); err != nil {
+		t.Fatalf("teardown after the netns died: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.store, "network", "containers", dead[0]+".json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("state of %s survived its teardown: %v", dead[0], err)
+	}
 	fresh := e.cfg("fresh", newNS(t))
 	if _, err := Setup(fresh); err != nil {
 		t.Fatalf("setup in a full subnet with stale leases: %v", err)
@@ -573,4 +610,88 @@ func TestCrashRecovery(t *testing.T) {
 	if !linkExists(e.bridge) {
 		t.Fatal("prune removed a bridge still in use")
 	}
+}
+
+// With route_localnet on the bridge, a container could hand the host a packet for 127.0.0.1;
+// the bridge table drops it before it reaches a host service bound to loopback.
+func TestLoopbackGuard(t *testing.T) {
+	e := newEnv(t)
+	ns := newNS(t)
+	res, err := Setup(e.cfg("evil", ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Close()
+	port := uint16(victim.LocalAddr().(*net.UDPAddr).Port)
+	br, err := netlink.LinkByName(e.bridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := udpFrame(br.Attrs().HardwareAddr, res.IP, net.IPv4(127, 0, 0, 1), port, []byte("sneak"))
+	err = inNS(ns, func() error {
+		ifc, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		copy(frame[6:12], ifc.HardwareAddr)
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		sa := &unix.SockaddrLinklayer{Ifindex: ifc.Index, Protocol: 0x0008, Halen: 6}
+		copy(sa.Addr[:], br.Attrs().HardwareAddr)
+		return unix.Sendto(fd, frame, 0, sa)
+	})
+	if err != nil {
+		t.Fatalf("send crafted frame from the container: %v", err)
+	}
+	victim.SetReadDeadline(timeIn(1))
+	buf := make([]byte, 64)
+	if n, _, err := victim.ReadFrom(buf); err == nil {
+		t.Fatalf("a host service on 127.0.0.1 received %q from a container", buf[:n])
+	}
+	// The guard is what stopped it: its counter moved.
+	c, err := nftables.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: bridgeTableName(e.bridge)}
+	rules, err := c.GetRules(tab, &nftables.Chain{Name: "prerouting", Table: tab})
+	if err != nil || len(rules) != 1 {
+		t.Fatalf("guard rules: %v, %v", rules, err)
+	}
+	var packets uint64
+	for _, x := range rules[0].Exprs {
+		if ctr, ok := x.(*expr.Counter); ok {
+			packets = ctr.Packets
+		}
+	}
+	if packets == 0 {
+		t.Fatal("the loopback guard counted no packet: the frame was dropped elsewhere, the test proves nothing")
+	}
+}
+
+// udpFrame builds an Ethernet+IPv4+UDP frame (source MAC left zero for the caller).
+func udpFrame(dstMAC net.HardwareAddr, src, dst net.IP, dport uint16, payload []byte) []byte {
+	f := make([]byte, 14+20+8+len(payload))
+	copy(f[0:6], dstMAC)
+	f[12], f[13] = 0x08, 0x00
+	ip := f[14:34]
+	ip[0] = 0x45
+	binary.BigEndian.PutUint16(ip[2:], uint16(20+8+len(payload)))
+	ip[8], ip[9] = 64, 17
+	copy(ip[12:16], src.To4())
+	copy(ip[16:20], dst.To4())
+	binary.BigEndian.PutUint16(ip[10:], icmpChecksum(ip))
+	udp := f[34:42]
+	binary.BigEndian.PutUint16(udp[0:], 40000)
+	binary.BigEndian.PutUint16(udp[2:], dport)
+	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload)))
+	copy(f[42:], payload)
+	return f
 }

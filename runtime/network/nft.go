@@ -87,6 +87,48 @@ func installRules(e *endpoint) error {
 	return nil
 }
 
+// bridgeTableName is the table of rules shared by every container of a bridge.
+func bridgeTableName(bridge string) string { return "minictr_br_" + bridge }
+
+// installBridgeRules guards the host against its own route_localnet: with it set on the bridge,
+// a container could send packets to 127.0.0.1 through the gateway and reach services the host
+// binds to loopback. Such packets are dropped before any NAT (priority raw). Replies to the
+// host's loopback clients are not affected: they arrive addressed to the gateway and are
+// un-NATed later. Idempotent: an existing table is kept.
+func installBridgeRules(bridge string) error {
+	c, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("nftables: open netlink: %w", err)
+	}
+	name := bridgeTableName(bridge)
+	if present, err := tablePresent(c, name); err != nil || present {
+		return err
+	}
+	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: name})
+	pre := c.AddChain(&nftables.Chain{Name: "prerouting", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRaw})
+	c.AddRule(&nftables.Rule{Table: t, Chain: pre, Exprs: concat(
+		matchIif(bridge), matchNet(16, net.IPv4(127, 0, 0, 0).To4(), net.CIDRMask(8, 32)),
+		[]expr.Any{&expr.Counter{}, &expr.Verdict{Kind: expr.VerdictDrop}})})
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables: create table ip %s: %w", name, err)
+	}
+	return nil
+}
+
+func tablePresent(c *nftables.Conn, name string) (bool, error) {
+	tables, err := c.ListTablesOfFamily(nftables.TableFamilyIPv4)
+	if err != nil {
+		return false, fmt.Errorf("nftables: list tables: %w", err)
+	}
+	for _, t := range tables {
+		if t.Name == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // removeRules deletes the table if it exists.
 func removeRules(name string) error {
 	c, err := nftables.New()
@@ -108,7 +150,8 @@ func removeRules(name string) error {
 	return nil
 }
 
-// ourTables lists the names of the per-container tables present in the kernel.
+// ourTables lists the names of the per-container tables present in the kernel (not the
+// per-bridge ones).
 func ourTables() ([]string, error) {
 	c, err := nftables.New()
 	if err != nil {
@@ -120,7 +163,7 @@ func ourTables() ([]string, error) {
 	}
 	var out []string
 	for _, t := range tables {
-		if strings.HasPrefix(t.Name, "minictr_") {
+		if strings.HasPrefix(t.Name, "minictr_") && !strings.HasPrefix(t.Name, "minictr_br_") {
 			out = append(out, t.Name)
 		}
 	}
@@ -157,6 +200,15 @@ func matchL4Port(proto byte, port uint16) []expr.Any {
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(port)},
+	}
+}
+
+func matchIif(name string) []expr.Any {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, name)
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: b},
 	}
 }
 

@@ -93,7 +93,12 @@ func setupBridge(s *store, cfg *Config) (res *Result, err error) {
 		return nil, err
 	}
 	if created {
-		u.push(func() { deleteLink(br.Name); os.Remove(s.bridgePath(br.Name)); os.Remove(s.leaseDir(br.Name)) })
+		u.push(func() {
+			removeRules(bridgeTableName(br.Name))
+			deleteLink(br.Name)
+			os.Remove(s.bridgePath(br.Name))
+			os.Remove(s.leaseDir(br.Name))
+		})
 	}
 	ip, err := allocate(s, cfg, sn, eps)
 	if err != nil {
@@ -129,6 +134,7 @@ func setupBridge(s *store, cfg *Config) (res *Result, err error) {
 		return nil, err
 	}
 	u.push(func() { removeRules(e.Table) })
+	waitForwarding(e.HostVeth, 2*time.Second)
 	return e.result(), nil
 }
 
@@ -190,8 +196,11 @@ func ensureBridge1(s *store, cfg *Config, sn *subnet, created *bool) (*bridgeSta
 		if st == nil {
 			return nil, fmt.Errorf("network setup: bridge %s exists but was not created by minictr (no %s)", cfg.Bridge, s.bridgePath(cfg.Bridge))
 		}
-		// Repair what a reboot-less crash or a user might have undone.
+		// Repair what a crash or a user might have undone.
 		if err := bridgeAddrUp(link, sn); err != nil {
+			return nil, err
+		}
+		if err := installBridgeRules(cfg.Bridge); err != nil {
 			return nil, err
 		}
 		return st, hostSysctls(cfg.Bridge)
@@ -212,6 +221,9 @@ func ensureBridge1(s *store, cfg *Config, sn *subnet, created *bool) (*bridgeSta
 		err = bridgeAddrUp(link, sn)
 	}
 	if err == nil {
+		err = installBridgeRules(cfg.Bridge) // before route_localnet is turned on
+	}
+	if err == nil {
 		err = hostSysctls(cfg.Bridge)
 	}
 	if err == nil {
@@ -219,6 +231,7 @@ func ensureBridge1(s *store, cfg *Config, sn *subnet, created *bool) (*bridgeSta
 		err = writeJSON(s.bridgePath(cfg.Bridge), st)
 	}
 	if err != nil {
+		removeRules(bridgeTableName(cfg.Bridge))
 		deleteLink(cfg.Bridge)
 		return nil, err
 	}
@@ -376,6 +389,21 @@ func createVeth(e *endpoint, br *bridgeState, ns netns.NsHandle) error {
 	return nil
 }
 
+// waitForwarding waits until the bridge forwards through the port: the kernel turns a port on
+// only when it sees the carrier come up, an event it may batch for up to a second. Without the
+// wait, a container's first packets (a DNS query, a SYN) can be dropped and retried seconds
+// later. Best effort: on timeout (a bridge with STP turned on by hand, say) Setup still returns.
+func waitForwarding(port string, timeout time.Duration) {
+	state := "/sys/class/net/" + port + "/brport/state"
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(state); err != nil || strings.TrimSpace(string(b)) == "3" { // BR_STATE_FORWARDING
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // configureInside sets lo and eth0 up, eth0's address and the default route, through a netlink
 // handle opened in the container's netns (no thread switching).
 func configureInside(e *endpoint, ns netns.NsHandle) error {
@@ -501,7 +529,7 @@ func deleteLink(name string) error {
 // its line from the /etc/hosts of other containers. It is idempotent and needs nothing but the
 // id: the names are derived from it, so it also cleans a Setup that crashed before saving.
 func Teardown(storeDir, id string) error {
-	if id == "" || strings.ContainsAny(id, "/\x00") {
+	if id == "" || strings.ContainsAny(id, "/\x00\n") || strings.HasPrefix(id, ".") || len(id) > 200 {
 		return fmt.Errorf("network teardown: bad container id %q", id)
 	}
 	if _, err := os.Stat(netDir(storeDir)); errors.Is(err, fs.ErrNotExist) {
