@@ -209,7 +209,9 @@ func joinBase(mnt, rel, ctrl string) string {
 
 // KillAll sends sig to every process of the cgroup tree (kill --all, delete --force). It freezes
 // the cgroup first so that no process can fork a child that escapes the signal, then thaws it so
-// the signal is delivered (v2 with SIGKILL uses cgroup.kill instead). Without a usable freezer it signals in bounded rounds instead.
+// the signal is delivered; a cgroup that was paused before stays paused unless sig is SIGKILL.
+// On v2, SIGKILL goes through cgroup.kill. Without a usable freezer, SIGKILL is sent in up to 10
+// rounds instead.
 func KillAll(m Manager, sig unix.Signal) error {
 	if k, ok := m.(interface{ kill() (bool, error) }); ok && sig == unix.SIGKILL {
 		if done, err := k.kill(); done {
@@ -231,8 +233,8 @@ func KillAll(m Manager, sig unix.Signal) error {
 	frozen := m.Freeze() == nil
 	var firstErr error
 	rounds := 1
-	if !frozen {
-		rounds = 10
+	if !frozen && sig == unix.SIGKILL {
+		rounds = 10 // catch children forked while we signal; a catchable signal goes once
 	}
 	for i := 0; i < rounds; i++ {
 		pids, err := m.Pids()
