@@ -29,13 +29,14 @@ func benchSetup(b *testing.B, mode string, timeTeardown bool) {
 	if _, err := Setup(e.cfg("warm", newNS(b))); err != nil { // creates the bridge
 		b.Fatal(err)
 	}
+	port := freePort(b) // each iteration tears down before the next publishes it again
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		name := "mctest-" + randHex(8)
 		runtimeNS(b, name)
 		cfg := e.cfg(fmt.Sprintf("b%d", i), filepath.Join("/run/netns", name),
-			PortMapping{HostPort: freePort(b), ContainerPort: 80, Protocol: "tcp"})
+			PortMapping{HostPort: port, ContainerPort: 80, Protocol: "tcp"})
 		cfg.Mode = mode
 		if mode == ModeNone {
 			cfg.Ports = nil
