@@ -595,3 +595,37 @@ func forkBombTest(t *testing.T, mode Mode, root string) {
 		t.Fatal("cgroup left after Destroy")
 	}
 }
+
+// TestV1KillAllWithoutFreezer: with no freezer path, KillAll still ends every process.
+func TestV1KillAllWithoutFreezer(t *testing.T) {
+	m := newReal(t, V1, requireReal(t, V1))
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	// The shell forks only once it is inside the cgroup (the read gate).
+	cmd := start(t, pr, "sh", "-c", "read x; sleep 1000 & sleep 1000 & wait")
+	pr.Close()
+	if err := m.Apply(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	pw.Write([]byte("go\n"))
+	if !waitFor(10*time.Second, func() bool { p, _ := m.Pids(); return len(p) == 3 }) {
+		p, _ := m.Pids()
+		t.Fatalf("want the shell and two sleeps, got %v", p)
+	}
+	paths := m.Paths()
+	delete(paths, "freezer")
+	if err := KillAll(Load(V1, paths), unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Error("shell exited 0 after SIGKILL")
+	}
+	// The sleeps were the shell's children: reparented, then killed; the cgroup empties.
+	if !waitFor(10*time.Second, func() bool { p, _ := m.Pids(); return len(p) == 0 }) {
+		p, _ := m.Pids()
+		t.Fatalf("still in the cgroup: %v", p)
+	}
+}
