@@ -21,7 +21,16 @@ var fallbackDNS = []string{"8.8.8.8", "8.8.4.4"}
 // the caller to bind-mount over the container's /etc files. For a bridge container, hosts lists
 // every named container on the same bridge, and the hosts files of those containers are
 // rewritten in place (same inode, so their bind mounts see it) to list this one.
+//
+// It may be called twice: before the container's netns exists (res nil; NetnsPath may be empty),
+// so the files can be bind-mounted while the rootfs is prepared, and again after Setup to fill
+// in the address; the second call rewrites the same files in place.
 func WriteEtcFiles(dir string, in *Config, res *Result) (hosts, hostname, resolv string, err error) {
+	if in != nil && in.NetnsPath == "" {
+		c := *in
+		c.NetnsPath = "(not needed for /etc files)"
+		in = &c
+	}
 	cfg, err := validate(in)
 	if err != nil {
 		return "", "", "", err

@@ -695,3 +695,34 @@ func udpFrame(dstMAC net.HardwareAddr, src, dst net.IP, dport uint16, payload []
 	copy(f[42:], payload)
 	return f
 }
+
+// The /etc files can be written and bind-mounted before the netns exists, then completed after
+// Setup without changing inode (a bind mount keeps showing the file).
+func TestEtcFilesTwoPhase(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.cfg("early", "")
+	dir := t.TempDir()
+	hosts, _, _, err := WriteEtcFiles(dir, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after unix.Stat_t
+	if err := unix.Stat(hosts, &before); err != nil {
+		t.Fatal(err)
+	}
+	cfg.NetnsPath = newNS(t)
+	res, err := Setup(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := WriteEtcFiles(dir, cfg, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Stat(hosts, &after); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(hosts)
+	if before.Ino != after.Ino || !strings.Contains(string(b), res.IP.String()+"\tearly\n") {
+		t.Fatalf("inode %d -> %d, hosts:\n%s", before.Ino, after.Ino, b)
+	}
+}
