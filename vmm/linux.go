@@ -1,10 +1,13 @@
 package vmm
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/minictr/minictr/vmm/initramfs"
 	"github.com/minictr/minictr/vmm/linux"
 )
 
@@ -44,4 +47,28 @@ func BootLinux(ctx context.Context, lc LinuxConfig) (*Result, error) {
 		return nil, fmt.Errorf("kernel %s: %w", lc.Kernel, err)
 	}
 	return m.Run(ctx)
+}
+
+// RunInitramfs boots a kernel with an initramfs built by initramfs.Build on our VMM and
+// returns the command's exit status, read from the init's status line (the init also writes
+// it to the debug exit port, which stops the machine at once).
+func RunInitramfs(ctx context.Context, lc LinuxConfig) (int, *Result, error) {
+	var console bytes.Buffer
+	if lc.Console != nil {
+		lc.Console = io.MultiWriter(&console, lc.Console)
+	} else {
+		lc.Console = &console
+	}
+	if lc.Cmdline == "" {
+		lc.Cmdline = "console=ttyS0 panic=-1 quiet"
+	}
+	res, err := BootLinux(ctx, lc)
+	if err != nil {
+		return -1, res, err
+	}
+	code, perr := initramfs.ParseExitStatus(console.Bytes())
+	if perr != nil {
+		return -1, res, fmt.Errorf("guest stopped (%s) without reporting an exit status: %w", res.Reason, perr)
+	}
+	return code, res, nil
 }

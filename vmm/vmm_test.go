@@ -56,6 +56,14 @@ func TestUserGuest(t *testing.T) {
 	if res.Exits.Nop != 100 {
 		t.Errorf("nop hypercalls = %d, want 100", res.Exits.Nop)
 	}
+	// The same with the nop hypercalls made in ring 0, before the drop to ring 3.
+	g = guest.UserGuest(guest.UserOptions{Iterations: 10, KernelNopExits: 50, Message: "k\n"})
+	if res, err = RunGuest(context.Background(), g, Config{Timeout: 60 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if res.Exits.Nop != 50 {
+		t.Errorf("ring-0 nop hypercalls = %d, want 50", res.Exits.Nop)
+	}
 }
 
 // A guest spinning forever is stopped by the timeout.

@@ -90,7 +90,7 @@ type Guest struct {
 	segments func(*kvm.Sregs)
 	// WantRAX is the value the hello guests leave in RAX before HLT (0 for User).
 	WantRAX uint64
-	// WantValues are the values the User guest reports by hypercall.
+	// WantValues are the values the User guest reports by hypercall (nil: not checked).
 	WantValues []uint64
 }
 
@@ -142,38 +142,12 @@ const (
 // The encodings of the 16- and 32-bit forms are the same bytes; the CPU mode (CS.D) picks the
 // operand size. In long mode, mov edx/esi zero-extend to rdx/rsi.
 func Hello(mode Mode, msg string) (*Guest, error) {
-	c := newCode()
-	switch mode {
-	case Real:
-		c.emit(0xba).imm16(uartPort)    // mov dx, 0x3f8
-		c.emit(0xbe).imm16(MessageAddr) // mov si, 0x9000
-	case Protected, Long:
-		c.emit(0xba).imm32(uartPort)    // mov edx, 0x3f8
-		c.emit(0xbe).imm32(MessageAddr) // mov esi, 0x9000
-	default:
-		return nil, fmt.Errorf("hello guest: unknown mode %q (want real, protected or long)", mode)
+	code, err := helloCode(mode, MessageAddr, false)
+	if err != nil {
+		return nil, err
 	}
-	c.label("next")
-	c.emit(0xac)              // lodsb
-	c.emit(0x84, 0xc0)        // test al, al
-	c.emit(0x74).rel8("done") // jz done
-	c.emit(0xee)              // out dx, al
-	c.emit(0xeb).rel8("next") // jmp next
-	c.label("done")
-	g := &Guest{Name: "hello-" + string(mode), Mode: mode}
-	switch mode {
-	case Real:
-		g.WantRAX = RealValue
-		c.emit(0x66, 0xb8).imm32(RealValue) // mov eax, imm32 (operand-size prefix)
-	case Protected:
-		g.WantRAX = ProtectedValue
-		c.emit(0xb8).imm32(ProtectedValue) // mov eax, imm32
-	case Long:
-		g.WantRAX = LongValue
-		c.emit(0x48, 0xb8).imm64(LongValue) // mov rax, imm64 (REX.W)
-	}
-	c.emit(0xf4) // hlt
-	g.Chunks = []Chunk{{EntryAddr, c.bytes()}, {MessageAddr, append([]byte(msg), 0)}}
+	g := &Guest{Name: "hello-" + string(mode), Mode: mode, WantRAX: helloValue(mode)}
+	g.Chunks = []Chunk{{EntryAddr, code}, {MessageAddr, append([]byte(msg), 0)}}
 	g.Regs = kvm.Regs{RIP: EntryAddr, RSP: StackTop, RFLAGS: 2}
 	switch mode {
 	case Real:
@@ -189,11 +163,67 @@ func Hello(mode Mode, msg string) (*Guest, error) {
 	return g, nil
 }
 
+func helloValue(mode Mode) uint64 {
+	switch mode {
+	case Real:
+		return RealValue
+	case Protected:
+		return ProtectedValue
+	}
+	return LongValue
+}
+
+// helloCode assembles the hello loop for mode with the message at msgAddr. With exitPort, the
+// guest also writes 0 to the debug exit port before HLT (out 0xf4, al: E6 F4), so that a VMM
+// that idles on HLT (qemu) stops too.
+func helloCode(mode Mode, msgAddr uint32, exitPort bool) ([]byte, error) {
+	c := newCode()
+	switch mode {
+	case Real:
+		if msgAddr > 0xffff {
+			return nil, fmt.Errorf("hello guest: message at 0x%x not addressable in real mode", msgAddr)
+		}
+		c.emit(0xba).imm16(uartPort)        // mov dx, 0x3f8
+		c.emit(0xbe).imm16(uint16(msgAddr)) // mov si, msgAddr
+	case Protected, Long:
+		c.emit(0xba).imm32(uartPort) // mov edx, 0x3f8
+		c.emit(0xbe).imm32(msgAddr)  // mov esi, msgAddr
+	default:
+		return nil, fmt.Errorf("hello guest: unknown mode %q (want real, protected or long)", mode)
+	}
+	c.label("next")
+	c.emit(0xac)              // lodsb
+	c.emit(0x84, 0xc0)        // test al, al
+	c.emit(0x74).rel8("done") // jz done
+	c.emit(0xee)              // out dx, al
+	c.emit(0xeb).rel8("next") // jmp next
+	c.label("done")
+	switch mode {
+	case Real:
+		c.emit(0x66, 0xb8).imm32(RealValue) // mov eax, imm32 (operand-size prefix)
+	case Protected:
+		c.emit(0xb8).imm32(ProtectedValue) // mov eax, imm32
+	case Long:
+		c.emit(0x48, 0xb8).imm64(LongValue) // mov rax, imm64 (REX.W)
+	}
+	if exitPort {
+		c.emit(0xe6, 0xf4) // out 0xf4, al: debug exit (status = al's low byte in our VMM)
+	}
+	c.emit(0xf4) // hlt
+	return c.bytes(), nil
+}
+
 // UserOptions configure the ring-3 workload guest.
 type UserOptions struct {
 	Iterations uint64 // LCG steps of the CPU-bound loop
 	NopExits   uint32 // nop hypercalls after the loop (to measure the exit round trip)
-	Message    string // printed with one print hypercall
+	// KernelNopExits are nop hypercalls made by the ring-0 stub before it drops to ring 3
+	// (the exit round trip from guest kernel mode).
+	KernelNopExits uint32
+	Message        string // printed with one print hypercall
+	// NoCheck skips computing the expected result on the host (as long as the guest's run:
+	// benchmarks set it).
+	NoCheck bool
 }
 
 // LCG constants of the workload (Knuth's MMIX generator).
@@ -246,6 +276,12 @@ func workloadLoop(c *code, n uint64) {
 // in ring 3 at native speed, with IOPL 3 so that OUT reaches the VMM directly:
 //
 //	ring 0, at EntryAddr:
+//	    mov  edx, 0x510      ; (only when KernelNopExits > 0)
+//	    mov  ecx, KernelNopExits
+//	    mov  al, 0
+//	0:  out  dx, al          ; nop hypercall from ring 0
+//	    dec  ecx
+//	    jnz  0b
 //	    push 0x23            ; SS: user data selector, RPL 3
 //	    push UserStackTop    ; RSP
 //	    push 0x3002          ; RFLAGS: IOPL=3, IF=0
@@ -273,6 +309,15 @@ func workloadLoop(c *code, n uint64) {
 //	4:  jmp  4b              ; not reached
 func UserGuest(o UserOptions) *Guest {
 	k := newCode()
+	if o.KernelNopExits > 0 {
+		k.emit(0xba).imm32(hypercallPort)    // mov edx, 0x510
+		k.emit(0xb9).imm32(o.KernelNopExits) // mov ecx, imm32
+		k.emit(0xb0, 0)                      // mov al, 0
+		k.label("knop")
+		k.emit(0xee)              // out dx, al
+		k.emit(0xff, 0xc9)        // dec ecx
+		k.emit(0x75).rel8("knop") // jnz knop
+	}
 	k.emit(0x6a, selUserData)        // push imm8
 	k.emit(0x68).imm32(UserStackTop) // push imm32
 	k.emit(0x68).imm32(0x3002)       // push imm32
@@ -313,9 +358,11 @@ func UserGuest(o UserOptions) *Guest {
 			{UserCodeAddr, u.bytes()},
 			{UserMsgAddr, []byte(o.Message)},
 		}, pageTables()...),
-		Regs:       kvm.Regs{RIP: EntryAddr, RSP: StackTop, RFLAGS: 2},
-		segments:   longMode,
-		WantValues: []uint64{LCG(o.Iterations)},
+		Regs:     kvm.Regs{RIP: EntryAddr, RSP: StackTop, RFLAGS: 2},
+		segments: longMode,
+	}
+	if !o.NoCheck {
+		g.WantValues = []uint64{LCG(o.Iterations)}
 	}
 	return g
 }

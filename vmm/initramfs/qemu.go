@@ -128,7 +128,7 @@ func QEMUArgs(c *QEMUConfig) ([]string, error) {
 	if c.Timeout == 0 {
 		c.Timeout = 2 * time.Minute
 	}
-	cmdline := "console=ttyS0 panic=-1 quiet"
+	cmdline := "console=ttyS0 panic=-1 quiet pci=off"
 	if c.Accel == AccelTCG {
 		// Under TCG, calibrating the TSC against the emulated PIT fails now and then on a
 		// loaded host, and with no other clock (microvm has no HPET or PM timer) the kernel

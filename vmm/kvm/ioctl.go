@@ -50,9 +50,25 @@ var (
 	reqSetCPUID2           = iow(0x90, unsafe.Sizeof(cpuid2Header{}))
 )
 
-// ioctl issues one ioctl and returns its non-negative result. EINTR is returned to the caller:
-// for KVM_RUN it is how a signal (the timeout) takes the vCPU out of the guest.
+// ioctl issues one ioctl and returns its non-negative result. An ioctl interrupted by a signal
+// (the Go runtime preempts goroutines with SIGURG; KVM_CREATE_VM, for one, can take long
+// enough to be hit) is retried, a bounded number of times.
 func ioctl(fd int, req, arg uintptr) (uintptr, error) {
+	for i := 0; ; i++ {
+		r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
+		if errno == unix.EINTR && i < 1000 {
+			continue
+		}
+		if errno != 0 {
+			return 0, errno
+		}
+		return r, nil
+	}
+}
+
+// ioctlOnce is ioctl without the retry, for KVM_RUN: there EINTR is how a signal (the
+// timeout) takes the vCPU out of the guest, and the caller decides.
+func ioctlOnce(fd int, req, arg uintptr) (uintptr, error) {
 	r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
 	if errno != 0 {
 		return 0, errno

@@ -237,7 +237,7 @@ func (c *VCPU) Close() error {
 // RunOnce is KVM_RUN: enter the guest until the next exit to user space. It returns EINTR
 // (unwrapped, for the caller to test) when a signal interrupted the guest.
 func (c *VCPU) RunOnce() error {
-	_, err := ioctl(c.fd, reqRun, 0)
+	_, err := ioctlOnce(c.fd, reqRun, 0)
 	return err
 }
 
