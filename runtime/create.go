@@ -33,6 +33,7 @@ type CreateOptions struct {
 // Create makes a container from a bundle and leaves its init blocked before the user's
 // program, as the runtime-spec's create requires. On failure nothing is left behind.
 func Create(o *CreateOptions) (st *State, err error) {
+	tm := newStepTimer("create")
 	// 1. The config, validated before anything is made.
 	if err := CheckID(o.ID); err != nil {
 		return nil, err
@@ -55,6 +56,7 @@ func Create(o *CreateOptions) (st *State, err error) {
 		return nil, fmt.Errorf("--console-socket given but process.terminal is false in %s", filepath.Join(bundle, rspec.ConfigName))
 	}
 
+	tm.step("load config")
 	// 2. The container's directory, locked; a duplicate id fails here.
 	if err := os.MkdirAll(o.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %s: %w", o.Root, err)
@@ -91,6 +93,7 @@ func Create(o *CreateOptions) (st *State, err error) {
 		os.RemoveAll(dir)
 	}()
 
+	tm.step("state dir")
 	// 3. The exec fifo: the init blocks opening it for writing until start opens it for reading.
 	fifoPath := filepath.Join(dir, "exec.fifo")
 	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
@@ -118,13 +121,14 @@ func Create(o *CreateOptions) (st *State, err error) {
 		return nil, err
 	}
 
+	tm.step("cgroup manager")
 	// 6. The init process: namespaces first (nsenter constructor), then the Go set-up.
 	req := namespaceRequest(s, nil)
 	cfg := &initConfig{ID: o.ID, Spec: s, Process: s.Process, Bundle: bundle, NoPivot: o.NoPivot,
 		NewNet: rspec.NewNamespace(s, specs.NetworkNamespace)}
 	p, err := startInit(&startInitOptions{
 		req: req, cfg: cfg, cg: cg, resources: cgroupResources(s), fifo: fifo, console: console,
-		preserve: o.PreserveFDs, stdio: o.Stdio, spec: s,
+		preserve: o.PreserveFDs, stdio: o.Stdio, spec: s, tm: tm,
 		onHooks: func(pid int) error {
 			hs := s.Hooks
 			state := &specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreating, Pid: pid, Bundle: bundle, Annotations: s.Annotations}
@@ -141,6 +145,7 @@ func Create(o *CreateOptions) (st *State, err error) {
 		return nil, err
 	}
 
+	tm.step("init ready")
 	// 7. The saved state: from now on, the container exists for other invocations.
 	st = &State{
 		State: specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreated, Pid: initPid,
@@ -161,6 +166,7 @@ func Create(o *CreateOptions) (st *State, err error) {
 			return nil, err
 		}
 	}
+	tm.step("state saved")
 	return st, nil
 }
 
@@ -224,5 +230,5 @@ func writePidFile(path string, pid int) error {
 	if err != nil {
 		return fmt.Errorf("pid file %s: %w", path, err)
 	}
-	return writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644)
+	return writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644, false)
 }

@@ -26,6 +26,7 @@ type startInitOptions struct {
 	preserve  int
 	stdio     [3]*os.File
 	onHooks   func(pid int) error
+	tm        *stepTimer
 }
 
 type initProcess struct {
@@ -66,18 +67,23 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		o.cfg.ConsoleFd = len(files)
 		files = append(files, o.console)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		self = "/proc/self/exe"
-	}
-	proc, err := os.StartProcess("/proc/self/exe", []string{self, "init"}, &os.ProcAttr{
-		Files: files,
-		Env:   []string{nsenter.EnvPipe + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"},
+	var proc *os.Process
+	err = startFromReadonlyExe(func(exe string) error {
+		var err error
+		proc, err = os.StartProcess(exe, []string{exe, "init"}, &os.ProcAttr{
+			Files: files,
+			Env:   []string{nsenter.EnvPipe + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"},
+		})
+		return err
 	})
 	child.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start init process: %w", err)
 	}
+	if o.tm == nil {
+		o.tm = newStepTimer("exec")
+	}
+	o.tm.step("init started")
 	first := proc.Pid
 	ip := &initProcess{pid: first}
 	reaped := false
@@ -107,6 +113,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		}
 	}
 
+	o.tm.step("cgroup applied")
 	writeMaps := func(pid int) error { return writeIDMaps(pid, o.spec) }
 	pid, err := nsenter.Handshake(parent, o.req, writeMaps, first)
 	if err != nil {
@@ -116,6 +123,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 	if pid != first {
 		reap() // the intermediate exits right after the fork
 	}
+	o.tm.step("namespaces")
 	if _, ip.startTime, err = procStat(pid); err != nil {
 		return fail(fmt.Errorf("init process %d: %w", pid, err))
 	}

@@ -50,13 +50,15 @@ func CheckID(id string) error {
 
 func containerDir(root, id string) string { return filepath.Join(root, id) }
 
-// saveState writes state.json atomically: a temp file, fsync, rename.
+// saveState writes state.json atomically: a temp file renamed over the old one, so a reader
+// sees the old or the new state, never a part. No fsync: the state root is on tmpfs (/run)
+// and does not outlive a reboot, as the containers it describes do not.
 func saveState(dir string, st *State) error {
 	data, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, "state.json"), data, 0o600)
+	return writeFileAtomic(filepath.Join(dir, "state.json"), data, 0o600, false)
 }
 
 func loadState(root, id string) (*State, error) {
@@ -89,7 +91,7 @@ func IsNotExist(err error) bool {
 	return errors.As(err, &ne)
 }
 
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+func writeFileAtomic(path string, data []byte, mode os.FileMode, durable bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -103,9 +105,11 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		tmp.Close()
 		return fmt.Errorf("chmod %s: %w", tmp.Name(), err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return fmt.Errorf("fsync %s: %w", tmp.Name(), err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp.Name(), err)

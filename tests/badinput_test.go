@@ -32,7 +32,9 @@ func TestBadInput(t *testing.T) {
 			os.WriteFile(filepath.Join(e.bundle, "config.json"), []byte(cfg), 0o644)
 			args := c.args
 			if args == nil {
-				args = []string{"create", "-b", e.bundle, newID(t)}
+				id := newID(t)
+				args = []string{"create", "-b", e.bundle, id}
+				t.Cleanup(func() { e.run("delete", "--force", id) })
 			}
 			r := e.run(args...)
 			if r.code == 0 {

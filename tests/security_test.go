@@ -1,10 +1,14 @@
 package tests
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestSeccompErrno(t *testing.T) {
@@ -43,5 +47,25 @@ func TestSeccompInStatus(t *testing.T) {
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"keyctl"}, Action: specs.ActErrno}}}
 	if out := e.runProbe("caps"); !strings.Contains(out, "Seccomp:\t2") {
 		t.Fatalf("the container's process is not in seccomp filter mode:\n%s", out)
+	}
+}
+
+// TestRuntimeBinaryReadonly (CVE-2019-5736): the init process runs the minictr binary from a
+// read-only bind mount. A container that gets hold of the binary through /proc/PID/exe (the
+// attack keeps an O_PATH fd and reopens it for writing once the runtime has exited) gets
+// EROFS; with a naive runtime the reopen succeeds and overwrites the host's binary.
+func TestRuntimeBinaryReadonly(t *testing.T) {
+	e := newEnv(t, "exit", "0")
+	id := newID(t)
+	st := e.create(id)
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/exe", st.Pid), unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	e.mustRun("delete", "--force", id) // no process runs the binary any more: no ETXTBSY
+	_, err = os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", fd), os.O_WRONLY, 0)
+	if !errors.Is(err, unix.EROFS) {
+		t.Fatalf("reopen the init's binary for writing: %v, want EROFS", err)
 	}
 }

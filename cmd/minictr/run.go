@@ -1,7 +1,9 @@
 package main
 
 import (
+	"log/slog"
 	"os"
+	"time"
 
 	"github.com/minictr/minictr/runtime"
 	rspec "github.com/minictr/minictr/runtime/spec"
@@ -91,10 +93,12 @@ func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 			return err
 		}
 	}
+	t0 := time.Now()
 	if err := runtime.Start(g.Root, o.ID); err != nil {
 		cleanup()
 		return err
 	}
+	slog.Debug("run: started", "start", time.Since(t0).String())
 	if detach {
 		return nil
 	}
@@ -104,12 +108,15 @@ func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 	} else {
 		close(outDone)
 	}
+	t0 = time.Now()
 	code := runtime.Wait(st.Pid)
 	if relay != nil {
 		relay.Close()
 	}
 	<-outDone
+	t1 := time.Now()
 	cleanup()
+	slog.Debug("run: waited and deleted", "wait", t1.Sub(t0).String(), "delete", time.Since(t1).String())
 	return ExitCode(code)
 }
 
