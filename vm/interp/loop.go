@@ -34,25 +34,14 @@ const nilDeref = "invalid memory address or nil pointer dereference"
 // loop is the interpreter: one dense switch, pc/base/registers in locals. It runs g until the
 // budget is spent or g blocks, yields or ends. Traps panic and are recovered by protectedLoop.
 func (m *Machine) loop(g *G, budget int64) (int, int64) {
-	top := len(g.frames) - 1
-	fr := &g.frames[top]
-	fn := fr.fn
-	code := fn.code
+	fr := &g.frames[len(g.frames)-1]
+	code := fr.fn.code
 	pc := fr.pc
-	base := fr.base
-	cl := fr.cl
-	R := (*[256]uint64)(g.regs[base:])
-	F := (*[256]any)(g.refs[base:])
-	kn, kr := m.kn, m.kr
-
-	// trapAt records pc for the stack trace and raises a runtime error.
-	trapAt := func(t *trap) {
-		t.pc = pc
-		panic(t)
-	}
+	R := (*[256]uint64)(g.regs[fr.base:])
+	F := (*[256]any)(g.refs[fr.base:])
 	for {
 		if budget <= 0 {
-			g.frames[top].pc = pc
+			fr.pc = pc
 			return stBudget, budget
 		}
 		budget--
@@ -71,9 +60,9 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 		case isa.LOADI:
 			R[a] = uint64(int64(int16(ins >> 16)))
 		case isa.LOADK:
-			R[a] = kn[ins>>16]
+			R[a] = m.kn[ins>>16]
 		case isa.LOADKR:
-			F[a] = kr[ins>>16]
+			F[a] = m.kr[ins>>16]
 		case isa.CLEAR:
 			R[a], F[a] = 0, nil
 		case isa.GETG:
@@ -89,25 +78,25 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 		case isa.DIV:
 			y := int64(R[uint8(ins>>24)])
 			if y == 0 {
-				trapAt(&trap{msg: "integer divide by zero"})
+				m.trapAt(g, pc, &trap{msg: "integer divide by zero"})
 			}
 			R[a] = uint64(int64(R[uint8(ins>>16)]) / y)
 		case isa.MOD:
 			y := int64(R[uint8(ins>>24)])
 			if y == 0 {
-				trapAt(&trap{msg: "integer divide by zero"})
+				m.trapAt(g, pc, &trap{msg: "integer divide by zero"})
 			}
 			R[a] = uint64(int64(R[uint8(ins>>16)]) % y)
 		case isa.DIVU:
 			y := R[uint8(ins>>24)]
 			if y == 0 {
-				trapAt(&trap{msg: "integer divide by zero"})
+				m.trapAt(g, pc, &trap{msg: "integer divide by zero"})
 			}
 			R[a] = R[uint8(ins>>16)] / y
 		case isa.MODU:
 			y := R[uint8(ins>>24)]
 			if y == 0 {
-				trapAt(&trap{msg: "integer divide by zero"})
+				m.trapAt(g, pc, &trap{msg: "integer divide by zero"})
 			}
 			R[a] = R[uint8(ins>>16)] % y
 		case isa.AND:
@@ -121,19 +110,19 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 		case isa.SHL:
 			s := int64(R[uint8(ins>>24)])
 			if s < 0 {
-				trapAt(&trap{msg: "negative shift amount"})
+				m.trapAt(g, pc, &trap{msg: "negative shift amount"})
 			}
 			R[a] = R[uint8(ins>>16)] << uint64(s)
 		case isa.SHR:
 			s := int64(R[uint8(ins>>24)])
 			if s < 0 {
-				trapAt(&trap{msg: "negative shift amount"})
+				m.trapAt(g, pc, &trap{msg: "negative shift amount"})
 			}
 			R[a] = uint64(int64(R[uint8(ins>>16)]) >> uint64(s))
 		case isa.SHRU:
 			s := int64(R[uint8(ins>>24)])
 			if s < 0 {
-				trapAt(&trap{msg: "negative shift amount"})
+				m.trapAt(g, pc, &trap{msg: "negative shift amount"})
 			}
 			R[a] = R[uint8(ins>>16)] >> uint64(s)
 		case isa.ADDI:
@@ -342,7 +331,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			x, _ := F[uint8(ins>>16)].(string)
 			i := R[uint8(ins>>24)]
 			if i >= uint64(len(x)) {
-				trapAt(idxErr(i, len(x)))
+				m.trapAt(g, pc, idxErr(i, len(x)))
 			}
 			R[a] = uint64(x[i])
 		case isa.SSLICE:
@@ -353,7 +342,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 				hi = uint64(len(x))
 			}
 			if hi > uint64(len(x)) || lo > hi {
-				trapAt(sliceErr(lo, hi, len(x)))
+				m.trapAt(g, pc, sliceErr(lo, hi, len(x)))
 			}
 			F[a] = x[lo:hi]
 		case isa.S2B:
@@ -399,10 +388,10 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			b := uint8(ins >> 16)
 			n, c := int64(R[b]), int64(R[b+1])
 			if n < 0 || n > 1<<40 {
-				trapAt(&trap{msg: "makeslice: len out of range"})
+				m.trapAt(g, pc, &trap{msg: "makeslice: len out of range"})
 			}
 			if c < n || c > 1<<40 {
-				trapAt(&trap{msg: "makeslice: cap out of range"})
+				m.trapAt(g, pc, &trap{msg: "makeslice: cap out of range"})
 			}
 			F[a] = m.makeSlice(t, n, c)
 		case isa.LEN:
@@ -413,42 +402,42 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			s, _ := F[uint8(ins>>16)].([]uint64)
 			i := R[uint8(ins>>24)]
 			if i >= uint64(len(s)) {
-				trapAt(idxErr(i, len(s)))
+				m.trapAt(g, pc, idxErr(i, len(s)))
 			}
 			R[a] = s[i]
 		case isa.IDXB:
 			s, _ := F[uint8(ins>>16)].([]byte)
 			i := R[uint8(ins>>24)]
 			if i >= uint64(len(s)) {
-				trapAt(idxErr(i, len(s)))
+				m.trapAt(g, pc, idxErr(i, len(s)))
 			}
 			R[a] = uint64(s[i])
 		case isa.IDXR:
 			s, _ := F[uint8(ins>>16)].([]any)
 			i := R[uint8(ins>>24)]
 			if i >= uint64(len(s)) {
-				trapAt(idxErr(i, len(s)))
+				m.trapAt(g, pc, idxErr(i, len(s)))
 			}
 			F[a] = s[i]
 		case isa.SETIDX:
 			s, _ := F[a].([]uint64)
 			i := R[uint8(ins>>16)]
 			if i >= uint64(len(s)) {
-				trapAt(idxErr(i, len(s)))
+				m.trapAt(g, pc, idxErr(i, len(s)))
 			}
 			s[i] = R[uint8(ins>>24)]
 		case isa.SETIDXB:
 			s, _ := F[a].([]byte)
 			i := R[uint8(ins>>16)]
 			if i >= uint64(len(s)) {
-				trapAt(idxErr(i, len(s)))
+				m.trapAt(g, pc, idxErr(i, len(s)))
 			}
 			s[i] = byte(R[uint8(ins>>24)])
 		case isa.SETIDXR:
 			s, _ := F[a].([]any)
 			i := R[uint8(ins>>16)]
 			if i >= uint64(len(s)) {
-				trapAt(idxErr(i, len(s)))
+				m.trapAt(g, pc, idxErr(i, len(s)))
 			}
 			s[i] = F[uint8(ins>>24)]
 		case isa.SLICE, isa.SLICE3:
@@ -459,7 +448,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			}
 			v, t := sliceOf(F[uint8(ins>>16)], R[c], R[c+1], mx)
 			if t != nil {
-				trapAt(t)
+				m.trapAt(g, pc, t)
 			}
 			F[a] = v
 		case isa.APPEND:
@@ -534,7 +523,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 		case isa.MAPSET:
 			mp, _ := F[a].(*Map)
 			if mp == nil {
-				trapAt(&trap{msg: "assignment to entry in nil map"})
+				m.trapAt(g, pc, &trap{msg: "assignment to entry in nil map"})
 			}
 			b, c := uint8(ins>>16), uint8(ins>>24)
 			if mp.strKey {
@@ -607,78 +596,78 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 		case isa.GETF:
 			s, _ := F[uint8(ins>>16)].(*Struct)
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			R[a] = s.N[ins>>24]
 		case isa.GETFR:
 			s, _ := F[uint8(ins>>16)].(*Struct)
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			F[a] = s.R[ins>>24]
 		case isa.SETF:
 			s, _ := F[a].(*Struct)
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			s.N[uint8(ins>>16)] = R[uint8(ins>>24)]
 		case isa.SETFR:
 			s, _ := F[a].(*Struct)
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			s.R[uint8(ins>>16)] = F[uint8(ins>>24)]
 		case isa.AGET:
 			s, _ := F[uint8(ins>>16)].(*Struct)
 			i := R[uint8(ins>>24)]
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			if i >= uint64(len(s.N)) {
-				trapAt(idxErr(i, len(s.N)))
+				m.trapAt(g, pc, idxErr(i, len(s.N)))
 			}
 			R[a] = s.N[i]
 		case isa.AGETR:
 			s, _ := F[uint8(ins>>16)].(*Struct)
 			i := R[uint8(ins>>24)]
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			if i >= uint64(len(s.R)) {
-				trapAt(idxErr(i, len(s.R)))
+				m.trapAt(g, pc, idxErr(i, len(s.R)))
 			}
 			F[a] = s.R[i]
 		case isa.ASET:
 			s, _ := F[a].(*Struct)
 			i := R[uint8(ins>>16)]
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			if i >= uint64(len(s.N)) {
-				trapAt(idxErr(i, len(s.N)))
+				m.trapAt(g, pc, idxErr(i, len(s.N)))
 			}
 			s.N[i] = R[uint8(ins>>24)]
 		case isa.ASETR:
 			s, _ := F[a].(*Struct)
 			i := R[uint8(ins>>16)]
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			if i >= uint64(len(s.R)) {
-				trapAt(idxErr(i, len(s.R)))
+				m.trapAt(g, pc, idxErr(i, len(s.R)))
 			}
 			s.R[i] = F[uint8(ins>>24)]
 		case isa.CLONE:
 			s, _ := F[uint8(ins>>16)].(*Struct)
 			if s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			F[a] = clone(s)
 		case isa.COPYIN:
 			d, _ := F[a].(*Struct)
 			s, _ := F[uint8(ins>>16)].(*Struct)
 			if d == nil || s == nil {
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			copyInto(d, s)
 		case isa.BOX:
@@ -697,7 +686,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					F[a] = newZero(t)
 				}
 			} else {
-				trapAt(m.assertErr(iv, t))
+				m.trapAt(g, pc, m.assertErr(iv, t))
 			}
 		case isa.ASSERTI, isa.ASSERTI2:
 			t := m.types[ins>>16]
@@ -709,7 +698,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					F[a] = nil
 				}
 			} else if !ok {
-				trapAt(m.assertErr(iv, t))
+				m.trapAt(g, pc, m.assertErr(iv, t))
 			}
 		case isa.TYPEOF:
 			iv, _ := F[uint8(ins>>16)].(*Iface)
@@ -727,16 +716,16 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			case isa.CALLCL:
 				ncl, _ = F[uint8(ins>>16)].(*Closure)
 				if ncl == nil {
-					trapAt(&trap{msg: nilDeref})
+					m.trapAt(g, pc, &trap{msg: nilDeref})
 				}
 				callee = ncl.F
 			default:
 				iv, _ := F[a].(*Iface)
 				if iv == nil || iv.T == nil || iv.T.meths == nil || iv.T.meths[ins>>16] == nil {
 					if iv == nil {
-						trapAt(&trap{msg: nilDeref})
+						m.trapAt(g, pc, &trap{msg: nilDeref})
 					}
-					trapAt(&trap{msg: "method " + m.mnames[ins>>16] + " missing on dynamic type"})
+					m.trapAt(g, pc, &trap{msg: "method " + m.mnames[ins>>16] + " missing on dynamic type"})
 				}
 				mi := ins >> 16
 				callee = iv.T.meths[mi]
@@ -747,53 +736,53 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					}
 				}
 			}
-			g.frames[top].pc = pc
-			nb := base + int(a)
+			fr.pc = pc
+			nb := fr.base + int(a)
 			if nb+callee.nregs+256 > len(g.regs) {
 				g.grow(nb + callee.nregs + 256)
 			}
-			if top+1 >= m.opts.MaxDepth {
-				trapAt(&trap{msg: "stack overflow"})
+			if len(g.frames) >= m.opts.MaxDepth {
+				m.trapAt(g, pc, &trap{msg: "stack overflow"})
 			}
 			g.frames = append(g.frames, frame{fn: callee, base: nb, cl: ncl})
-			top++
-			fn, code, pc, base, cl = callee, callee.code, 0, nb, ncl
-			R = (*[256]uint64)(g.regs[base:])
-			F = (*[256]any)(g.refs[base:])
+			fr = &g.frames[len(g.frames)-1]
+			code, pc = callee.code, 0
+			R = (*[256]uint64)(g.regs[nb:])
+			F = (*[256]any)(g.refs[nb:])
 		case isa.CALLH:
 			h := &m.hosts[ins>>16]
-			g.frames[top].pc = pc
+			fr.pc = pc
 			w := max(h.nargs, h.nres)
 			if h.block != nil {
-				if st := m.blockingCall(g, h, base+int(a), w); st != stYield {
+				if st := m.blockingCall(g, h, fr.base+int(a), w); st != stYield {
 					return st, budget
 				}
 				// done synchronously (user threads)
-				R = (*[256]uint64)(g.regs[base:])
-				F = (*[256]any)(g.refs[base:])
 				continue
 			}
-			h.fn(m, g, g.regs[base+int(a):base+int(a)+w], g.refs[base+int(a):base+int(a)+w])
-			if len(g.frames)-1 != top || g.regs == nil {
+			depth := len(g.frames)
+			ab := fr.base + int(a)
+			h.fn(m, g, g.regs[ab:ab+w], g.refs[ab:ab+w])
+			if len(g.frames) != depth {
 				return stYield, budget
 			}
-			R = (*[256]uint64)(g.regs[base:])
-			F = (*[256]any)(g.refs[base:])
+			fr = &g.frames[depth-1]
+			R = (*[256]uint64)(g.regs[fr.base:])
+			F = (*[256]any)(g.refs[fr.base:])
 		case isa.RET:
 			b := int(ins >> 16 & 0xff)
 			for i := 0; i < b; i++ {
 				R[i], F[i] = R[int(a)+i], F[int(a)+i]
 			}
-			flags := g.frames[top].flags
-			g.frames = g.frames[:top]
-			if top == 0 {
+			flags := fr.flags
+			g.frames = g.frames[:len(g.frames)-1]
+			if len(g.frames) == 0 {
 				return stDone, budget
 			}
 			if flags&flagHostReturn != 0 {
 				return stHostReturn, budget
 			}
-			top--
-			fr := &g.frames[top]
+			fr = &g.frames[len(g.frames)-1]
 			if fr.pc == -1 {
 				// a deferred call made while panicking returned
 				if g.panic != nil && !g.panic.recovered {
@@ -805,9 +794,9 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 				g.panic = nil
 				fr.pc = fr.fn.f.Epilogue
 			}
-			fn, code, pc, base, cl = fr.fn, fr.fn.code, fr.pc, fr.base, fr.cl
-			R = (*[256]uint64)(g.regs[base:])
-			F = (*[256]any)(g.refs[base:])
+			code, pc = fr.fn.code, fr.pc
+			R = (*[256]uint64)(g.regs[fr.base:])
+			F = (*[256]any)(g.refs[fr.base:])
 		case isa.CLOSURE:
 			f := m.funcs[ins>>16]
 			k := f.f.NCaps
@@ -819,17 +808,17 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					if isa.GetOp(w) == isa.CAPREG {
 						c.Cells[j], _ = F[uint8(w>>8)].(*Cell)
 					} else {
-						c.Cells[j] = cl.Cells[uint8(w>>8)]
+						c.Cells[j] = fr.cl.Cells[uint8(w>>8)]
 					}
 				}
 				pc += k
 			}
 			F[a] = c
 		case isa.GETUP:
-			c := cl.Cells[uint8(ins>>16)]
+			c := fr.cl.Cells[uint8(ins>>16)]
 			R[a], F[a] = c.N, c.R
 		case isa.SETUP:
-			c := cl.Cells[uint8(ins>>16)]
+			c := fr.cl.Cells[uint8(ins>>16)]
 			c.N, c.R = R[a], F[a]
 		case isa.NEWCELL:
 			b := uint8(ins >> 16)
@@ -845,9 +834,9 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			c, _ := F[a].(*Closure)
 			if c == nil {
 				if isa.Op(ins) == isa.GO {
-					trapAt(&trap{msg: "go of nil func value"})
+					m.trapAt(g, pc, &trap{msg: "go of nil func value"})
 				}
-				trapAt(&trap{msg: nilDeref})
+				m.trapAt(g, pc, &trap{msg: nilDeref})
 			}
 			n := int(ins >> 16 & 0xff)
 			an := append([]uint64(nil), R[int(a)+1:int(a)+1+n]...)
@@ -855,30 +844,30 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			if isa.Op(ins) == isa.GO {
 				m.newG(c, an, ar)
 			} else {
-				g.defers = append(g.defers, deferRec{frame: top, cl: c, n: an, r: ar})
+				g.defers = append(g.defers, deferRec{frame: len(g.frames) - 1, cl: c, n: an, r: ar})
 			}
 		case isa.RUNDEFER:
-			if n := len(g.defers); n > 0 && g.defers[n-1].frame == top {
+			if n := len(g.defers); n > 0 && g.defers[n-1].frame == len(g.frames)-1 {
 				d := g.defers[n-1]
 				g.defers = g.defers[:n-1]
-				g.frames[top].pc = pc - 1
+				fr.pc = pc - 1
 				m.pushDeferCall(g, d)
-				top++
-				fr := &g.frames[top]
-				fn, code, pc, base, cl = fr.fn, fr.fn.code, 0, fr.base, fr.cl
-				R = (*[256]uint64)(g.regs[base:])
-				F = (*[256]any)(g.refs[base:])
+				fr = &g.frames[len(g.frames)-1]
+				code, pc = fr.fn.code, 0
+				R = (*[256]uint64)(g.regs[fr.base:])
+				F = (*[256]any)(g.refs[fr.base:])
 			}
 		case isa.PANIC:
 			iv, _ := F[a].(*Iface)
-			g.frames[top].pc = pc
+			fr.pc = pc
 			if iv == nil {
 				iv = m.runtimeErr("panic called with nil argument (see issue 25448)", false)
 			}
 			panic(&vmPanic{val: iv})
 		case isa.RECOVER:
 			F[a] = nil
-			if g.frames[top].flags&flagDeferCall != 0 && top > 0 && g.frames[top-1].pc == -1 &&
+			top := len(g.frames) - 1
+			if fr.flags&flagDeferCall != 0 && top > 0 && g.frames[top-1].pc == -1 &&
 				g.panic != nil && !g.panic.recovered {
 				F[a] = g.panic.val
 				g.panic.recovered = true
@@ -886,7 +875,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 		case isa.MKCHAN:
 			n := int64(R[uint8(ins>>16)])
 			if n < 0 || n > 1<<30 {
-				trapAt(&trap{msg: "makechan: size out of range"})
+				m.trapAt(g, pc, &trap{msg: "makechan: size out of range"})
 			}
 			F[a] = &Chan{buf: make([]slot, n)}
 		case isa.SEND:
@@ -894,7 +883,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			b := uint8(ins >> 16)
 			v := slot{R[b], F[b]}
 			if c == nil || !m.trySend(c, v) {
-				g.frames[top].pc = pc
+				fr.pc = pc
 				if c != nil {
 					c.sendq = append(c.sendq, &sudog{g: g, val: v, okIdx: -1})
 				}
@@ -917,13 +906,13 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					R[a+1] = b2u(ok)
 				}
 			} else {
-				g.frames[top].pc = pc
+				fr.pc = pc
 				okIdx := -1
 				if isa.Op(ins) == isa.RECV2 {
-					okIdx = base + int(a) + 1
+					okIdx = fr.base + int(a) + 1
 				}
 				if c != nil {
-					c.recvq = append(c.recvq, &sudog{g: g, idx: base + int(a), okIdx: okIdx})
+					c.recvq = append(c.recvq, &sudog{g: g, idx: fr.base + int(a), okIdx: okIdx})
 				}
 				g.wait = "chan receive"
 				if g.nested > 0 {
@@ -933,12 +922,12 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			}
 		case isa.CLOSECH:
 			c, _ := F[a].(*Chan)
-			g.frames[top].pc = pc
+			fr.pc = pc
 			m.closeChan(c)
 		case isa.SELECT:
 			n := int(ins >> 16 & 0xff)
-			g.frames[top].pc = pc + n
-			blocked := m.doSelect(g, code[pc:pc+n], base, int(a), ins>>24 != 0)
+			fr.pc = pc + n
+			blocked := m.doSelect(g, code[pc:pc+n], fr.base, int(a), ins>>24 != 0)
 			pc += n
 			if blocked {
 				if g.nested > 0 {
@@ -947,12 +936,21 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 				return stBlock, budget
 			}
 		case isa.GOSCHED:
-			g.frames[top].pc = pc
+			fr.pc = pc
 			return stYield, budget
 		default:
-			trapAt(&trap{msg: fmt.Sprintf("invalid instruction %s at pc %d", isa.FormatIns(nil, ins, pc-1), pc-1)})
+			m.trapAt(g, pc, &trap{msg: fmt.Sprintf("invalid instruction %s at pc %d", isa.FormatIns(nil, ins, pc-1), pc-1)})
 		}
 	}
+}
+
+// trapAt records pc for the stack trace and raises a runtime error (recovered by
+// protectedLoop).
+//
+//go:noinline
+func (m *Machine) trapAt(g *G, pc int, t *trap) {
+	t.pc = pc
+	panic(t)
 }
 
 func (m *Machine) doSelect(g *G, cases []uint32, base, a int, hasDefault bool) bool {
@@ -1264,4 +1262,535 @@ func copySlice(dst, src any) int {
 		return copy(d, s)
 	}
 	return 0
+}
+
+// fastLoop runs the common instructions, none of which calls a function that returns, so the
+// loop state stays in machine registers. Any other instruction leaves with stSlow and fr.pc on
+// it; the caller executes that one instruction with loop and comes back.
+func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
+	fr := &g.frames[len(g.frames)-1]
+	code := fr.fn.code
+	pc := fr.pc
+	R := (*[256]uint64)(g.regs[fr.base:])
+	F := (*[256]any)(g.refs[fr.base:])
+	for {
+		ins := code[pc]
+		pc++
+		a := uint8(ins >> 8)
+		switch isa.Op(ins) {
+		case isa.NOP:
+		case isa.MOV:
+			R[a] = R[uint8(ins>>16)]
+		case isa.MOVR:
+			F[a] = F[uint8(ins>>16)]
+		case isa.MOVALL:
+			b := uint8(ins >> 16)
+			R[a], F[a] = R[b], F[b]
+		case isa.LOADI:
+			R[a] = uint64(int64(int16(ins >> 16)))
+		case isa.LOADK:
+			R[a] = m.kn[ins>>16]
+		case isa.LOADKR:
+			F[a] = m.kr[ins>>16]
+		case isa.CLEAR:
+			R[a], F[a] = 0, nil
+		case isa.GETG:
+			R[a], F[a] = m.globN[ins>>16], m.globR[ins>>16]
+		case isa.SETG:
+			m.globN[ins>>16], m.globR[ins>>16] = R[a], F[a]
+		case isa.ADD:
+			R[a] = R[uint8(ins>>16)] + R[uint8(ins>>24)]
+		case isa.SUB:
+			R[a] = R[uint8(ins>>16)] - R[uint8(ins>>24)]
+		case isa.MUL:
+			R[a] = R[uint8(ins>>16)] * R[uint8(ins>>24)]
+		case isa.DIV:
+			y := int64(R[uint8(ins>>24)])
+			if y == 0 {
+				fr.pc = pc
+				panic(&trap{msg: "integer divide by zero"})
+			}
+			R[a] = uint64(int64(R[uint8(ins>>16)]) / y)
+		case isa.MOD:
+			y := int64(R[uint8(ins>>24)])
+			if y == 0 {
+				fr.pc = pc
+				panic(&trap{msg: "integer divide by zero"})
+			}
+			R[a] = uint64(int64(R[uint8(ins>>16)]) % y)
+		case isa.DIVU:
+			y := R[uint8(ins>>24)]
+			if y == 0 {
+				fr.pc = pc
+				panic(&trap{msg: "integer divide by zero"})
+			}
+			R[a] = R[uint8(ins>>16)] / y
+		case isa.MODU:
+			y := R[uint8(ins>>24)]
+			if y == 0 {
+				fr.pc = pc
+				panic(&trap{msg: "integer divide by zero"})
+			}
+			R[a] = R[uint8(ins>>16)] % y
+		case isa.AND:
+			R[a] = R[uint8(ins>>16)] & R[uint8(ins>>24)]
+		case isa.OR:
+			R[a] = R[uint8(ins>>16)] | R[uint8(ins>>24)]
+		case isa.XOR:
+			R[a] = R[uint8(ins>>16)] ^ R[uint8(ins>>24)]
+		case isa.ANDNOT:
+			R[a] = R[uint8(ins>>16)] &^ R[uint8(ins>>24)]
+		case isa.SHL:
+			s := int64(R[uint8(ins>>24)])
+			if s < 0 {
+				fr.pc = pc
+				panic(&trap{msg: "negative shift amount"})
+			}
+			R[a] = R[uint8(ins>>16)] << uint64(s)
+		case isa.SHR:
+			s := int64(R[uint8(ins>>24)])
+			if s < 0 {
+				fr.pc = pc
+				panic(&trap{msg: "negative shift amount"})
+			}
+			R[a] = uint64(int64(R[uint8(ins>>16)]) >> uint64(s))
+		case isa.SHRU:
+			s := int64(R[uint8(ins>>24)])
+			if s < 0 {
+				fr.pc = pc
+				panic(&trap{msg: "negative shift amount"})
+			}
+			R[a] = R[uint8(ins>>16)] >> uint64(s)
+		case isa.ADDI:
+			R[a] = R[uint8(ins>>16)] + uint64(int64(int8(ins>>24)))
+		case isa.MULI:
+			R[a] = R[uint8(ins>>16)] * uint64(int64(int8(ins>>24)))
+		case isa.NEG:
+			R[a] = -R[uint8(ins>>16)]
+		case isa.BNOT:
+			R[a] = ^R[uint8(ins>>16)]
+		case isa.NOT:
+			R[a] = R[uint8(ins>>16)] ^ 1
+		case isa.EXT:
+			x := R[uint8(ins>>16)]
+			switch ins >> 24 {
+			case isa.ExtI8:
+				x = uint64(int64(int8(x)))
+			case isa.ExtI16:
+				x = uint64(int64(int16(x)))
+			case isa.ExtI32:
+				x = uint64(int64(int32(x)))
+			case isa.ExtU8:
+				x = uint64(uint8(x))
+			case isa.ExtU16:
+				x = uint64(uint16(x))
+			case isa.ExtU32:
+				x = uint64(uint32(x))
+			}
+			R[a] = x
+		case isa.FADD:
+			R[a] = u64(f64(R[uint8(ins>>16)]) + f64(R[uint8(ins>>24)]))
+		case isa.FSUB:
+			R[a] = u64(f64(R[uint8(ins>>16)]) - f64(R[uint8(ins>>24)]))
+		case isa.FMUL:
+			R[a] = u64(f64(R[uint8(ins>>16)]) * f64(R[uint8(ins>>24)]))
+		case isa.FDIV:
+			R[a] = u64(f64(R[uint8(ins>>16)]) / f64(R[uint8(ins>>24)]))
+		case isa.FNEG:
+			R[a] = u64(-f64(R[uint8(ins>>16)]))
+		case isa.F32:
+			R[a] = u64(float64(float32(f64(R[uint8(ins>>16)]))))
+		case isa.I2F:
+			R[a] = u64(float64(int64(R[uint8(ins>>16)])))
+		case isa.U2F:
+			R[a] = u64(float64(R[uint8(ins>>16)]))
+		case isa.F2I:
+			R[a] = uint64(int64(f64(R[uint8(ins>>16)])))
+		case isa.F2U:
+			R[a] = uint64(f64(R[uint8(ins>>16)]))
+		case isa.FSQRT:
+			R[a] = u64(math.Sqrt(f64(R[uint8(ins>>16)])))
+		case isa.FABS:
+			R[a] = u64(math.Abs(f64(R[uint8(ins>>16)])))
+		case isa.EQ:
+			R[a] = b2u(R[uint8(ins>>16)] == R[uint8(ins>>24)])
+		case isa.NE:
+			R[a] = b2u(R[uint8(ins>>16)] != R[uint8(ins>>24)])
+		case isa.LT:
+			R[a] = b2u(int64(R[uint8(ins>>16)]) < int64(R[uint8(ins>>24)]))
+		case isa.LE:
+			R[a] = b2u(int64(R[uint8(ins>>16)]) <= int64(R[uint8(ins>>24)]))
+		case isa.LTU:
+			R[a] = b2u(R[uint8(ins>>16)] < R[uint8(ins>>24)])
+		case isa.LEU:
+			R[a] = b2u(R[uint8(ins>>16)] <= R[uint8(ins>>24)])
+		case isa.FEQ:
+			R[a] = b2u(f64(R[uint8(ins>>16)]) == f64(R[uint8(ins>>24)]))
+		case isa.FNE:
+			R[a] = b2u(f64(R[uint8(ins>>16)]) != f64(R[uint8(ins>>24)]))
+		case isa.FLT:
+			R[a] = b2u(f64(R[uint8(ins>>16)]) < f64(R[uint8(ins>>24)]))
+		case isa.FLE:
+			R[a] = b2u(f64(R[uint8(ins>>16)]) <= f64(R[uint8(ins>>24)]))
+		case isa.JMP:
+			off := int(int16(ins >> 16))
+			pc += off
+			if off < 0 {
+				if budget += int64(off); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			}
+		case isa.IFT:
+			if R[a] != 0 {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFF:
+			if R[a] == 0 {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFEQ:
+			if R[a] == R[uint8(ins>>16)] {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFNE:
+			if R[a] != R[uint8(ins>>16)] {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFLT:
+			if int64(R[a]) < int64(R[uint8(ins>>16)]) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFLE:
+			if int64(R[a]) <= int64(R[uint8(ins>>16)]) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFLTU:
+			if R[a] < R[uint8(ins>>16)] {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFLEU:
+			if R[a] <= R[uint8(ins>>16)] {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFFLT:
+			if f64(R[a]) < f64(R[uint8(ins>>16)]) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFFLE:
+			if f64(R[a]) <= f64(R[uint8(ins>>16)]) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFEQI:
+			if int64(R[a]) == int64(int8(ins>>16)) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFNEI:
+			if int64(R[a]) != int64(int8(ins>>16)) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFLTI:
+			if int64(R[a]) < int64(int8(ins>>16)) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFLEI:
+			if int64(R[a]) <= int64(int8(ins>>16)) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFGTI:
+			if int64(R[a]) > int64(int8(ins>>16)) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.IFGEI:
+			if int64(R[a]) >= int64(int8(ins>>16)) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.FORLT:
+			x := R[a] + uint64(int64(int8(ins>>24)))
+			R[a] = x
+			if int64(x) < int64(R[uint8(ins>>16)]) {
+				if pc, budget = jumpAt(code, pc, budget); budget <= 0 {
+					fr.pc = pc
+					return stBudget, budget
+				}
+			} else {
+				pc++
+			}
+		case isa.SLEN:
+			x, _ := F[uint8(ins>>16)].(string)
+			R[a] = uint64(len(x))
+		case isa.SIDX:
+			x, _ := F[uint8(ins>>16)].(string)
+			i := R[uint8(ins>>24)]
+			if i >= uint64(len(x)) {
+				fr.pc = pc
+				panic(idxErr(i, len(x)))
+			}
+			R[a] = uint64(x[i])
+		case isa.IDX:
+			s, _ := F[uint8(ins>>16)].([]uint64)
+			i := R[uint8(ins>>24)]
+			if i >= uint64(len(s)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s)))
+			}
+			R[a] = s[i]
+		case isa.IDXB:
+			s, _ := F[uint8(ins>>16)].([]byte)
+			i := R[uint8(ins>>24)]
+			if i >= uint64(len(s)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s)))
+			}
+			R[a] = uint64(s[i])
+		case isa.IDXR:
+			s, _ := F[uint8(ins>>16)].([]any)
+			i := R[uint8(ins>>24)]
+			if i >= uint64(len(s)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s)))
+			}
+			F[a] = s[i]
+		case isa.SETIDX:
+			s, _ := F[a].([]uint64)
+			i := R[uint8(ins>>16)]
+			if i >= uint64(len(s)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s)))
+			}
+			s[i] = R[uint8(ins>>24)]
+		case isa.SETIDXB:
+			s, _ := F[a].([]byte)
+			i := R[uint8(ins>>16)]
+			if i >= uint64(len(s)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s)))
+			}
+			s[i] = byte(R[uint8(ins>>24)])
+		case isa.SETIDXR:
+			s, _ := F[a].([]any)
+			i := R[uint8(ins>>16)]
+			if i >= uint64(len(s)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s)))
+			}
+			s[i] = F[uint8(ins>>24)]
+		case isa.GETF:
+			s, _ := F[uint8(ins>>16)].(*Struct)
+			if s == nil {
+				fr.pc = pc
+				panic(&trap{msg: nilDeref})
+			}
+			R[a] = s.N[ins>>24]
+		case isa.GETFR:
+			s, _ := F[uint8(ins>>16)].(*Struct)
+			if s == nil {
+				fr.pc = pc
+				panic(&trap{msg: nilDeref})
+			}
+			F[a] = s.R[ins>>24]
+		case isa.SETF:
+			s, _ := F[a].(*Struct)
+			if s == nil {
+				fr.pc = pc
+				panic(&trap{msg: nilDeref})
+			}
+			s.N[uint8(ins>>16)] = R[uint8(ins>>24)]
+		case isa.SETFR:
+			s, _ := F[a].(*Struct)
+			if s == nil {
+				fr.pc = pc
+				panic(&trap{msg: nilDeref})
+			}
+			s.R[uint8(ins>>16)] = F[uint8(ins>>24)]
+		case isa.AGET:
+			s, _ := F[uint8(ins>>16)].(*Struct)
+			i := R[uint8(ins>>24)]
+			if s == nil {
+				fr.pc = pc
+				panic(&trap{msg: nilDeref})
+			}
+			if i >= uint64(len(s.N)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s.N)))
+			}
+			R[a] = s.N[i]
+		case isa.AGETR:
+			s, _ := F[uint8(ins>>16)].(*Struct)
+			i := R[uint8(ins>>24)]
+			if s == nil {
+				fr.pc = pc
+				panic(&trap{msg: nilDeref})
+			}
+			if i >= uint64(len(s.R)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s.R)))
+			}
+			F[a] = s.R[i]
+		case isa.ASET:
+			s, _ := F[a].(*Struct)
+			i := R[uint8(ins>>16)]
+			if s == nil {
+				fr.pc = pc
+				panic(&trap{msg: nilDeref})
+			}
+			if i >= uint64(len(s.N)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s.N)))
+			}
+			s.N[i] = R[uint8(ins>>24)]
+		case isa.ASETR:
+			s, _ := F[a].(*Struct)
+			i := R[uint8(ins>>16)]
+			if s == nil {
+				fr.pc = pc
+				panic(&trap{msg: nilDeref})
+			}
+			if i >= uint64(len(s.R)) {
+				fr.pc = pc
+				panic(idxErr(i, len(s.R)))
+			}
+			s.R[i] = F[uint8(ins>>24)]
+		case isa.GETUP:
+			c := fr.cl.Cells[uint8(ins>>16)]
+			R[a], F[a] = c.N, c.R
+		case isa.SETUP:
+			c := fr.cl.Cells[uint8(ins>>16)]
+			c.N, c.R = R[a], F[a]
+		case isa.LDCELL:
+			c, _ := F[uint8(ins>>16)].(*Cell)
+			R[a], F[a] = c.N, c.R
+		case isa.STCELL:
+			c, _ := F[a].(*Cell)
+			b := uint8(ins >> 16)
+			c.N, c.R = R[b], F[b]
+		case isa.CALL:
+			callee := m.funcs[ins>>16]
+			nb := fr.base + int(a)
+			n := len(g.frames)
+			if nb+callee.nregs+256 > len(g.regs) || n == cap(g.frames) || n >= m.opts.MaxDepth {
+				fr.pc = pc - 1
+				return stSlow, budget
+			}
+			if budget--; budget <= 0 {
+				fr.pc = pc - 1
+				return stBudget, budget + 1
+			}
+			fr.pc = pc
+			g.frames = g.frames[:n+1]
+			fr = &g.frames[n]
+			fr.fn, fr.pc, fr.base, fr.cl, fr.flags = callee, 0, nb, nil, 0
+			code, pc = callee.code, 0
+			R = (*[256]uint64)(g.regs[nb:])
+			F = (*[256]any)(g.refs[nb:])
+		case isa.RET:
+			n := len(g.frames)
+			if n == 1 || fr.flags != 0 || g.frames[n-2].pc < 0 {
+				fr.pc = pc - 1
+				return stSlow, budget
+			}
+			b := int(ins >> 16 & 0xff)
+			for i := 0; i < b; i++ {
+				R[i], F[i] = R[int(a)+i], F[int(a)+i]
+			}
+			g.frames = g.frames[:n-1]
+			fr = &g.frames[n-2]
+			code, pc = fr.fn.code, fr.pc
+			R = (*[256]uint64)(g.regs[fr.base:])
+			F = (*[256]any)(g.refs[fr.base:])
+		default:
+			fr.pc = pc - 1
+			return stSlow, budget
+		}
+	}
+}
+
+// jumpAt takes the JMP at code[pc]; backward jumps are charged their distance to the budget
+// (the fast loop counts instructions on back edges, not one by one).
+func jumpAt(code []uint32, pc int, budget int64) (int, int64) {
+	off := int(int16(code[pc] >> 16))
+	if off < 0 {
+		budget += int64(off)
+	}
+	return pc + 1 + off, budget
 }

@@ -363,6 +363,7 @@ const (
 	stDone
 	stBudget
 	stHostReturn
+	stSlow
 )
 
 // runSlice runs g for one time slice, handling traps and panics.
@@ -519,7 +520,21 @@ func (m *Machine) protectedLoop(g *G, budget int64) (st int, left int64) {
 			}
 		}
 	}()
-	return m.loop(g, budget)
+	if m.opts.Trace || g.nested > 0 {
+		return m.loop(g, budget)
+	}
+	for {
+		st, left := m.fastLoop(g, budget)
+		if st != stSlow {
+			return st, left
+		}
+		st, l1 := m.loop(g, 1)
+		left += l1 - 1
+		if st != stBudget || left <= 0 {
+			return st, left
+		}
+		budget = left
+	}
 }
 
 // plainErrors are runtime errors whose message has no "runtime error: " prefix, as in Go.
