@@ -117,29 +117,26 @@ func BenchmarkIperf3(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer func() { srv.Process.Kill(); srv.Wait() }()
-		var out []byte
-		for i := 0; i < 50; i++ { // the server needs a moment to listen
-			out, err = nsCmd(clientNS, "iperf3", "-c", ip, "-p", port, "-t", "2", "-J").Output()
-			if err == nil {
-				break
-			}
-			sleepMs(20)
-		}
-		if err != nil {
-			b.Fatalf("iperf3 client: %v: %s", err, out)
-		}
 		var r struct {
-			End struct {
+			Error string `json:"error"`
+			End   struct {
 				SumReceived struct {
 					BitsPerSecond float64 `json:"bits_per_second"`
 				} `json:"sum_received"`
 			} `json:"end"`
 		}
-		if err := json.Unmarshal(out, &r); err != nil {
-			b.Fatalf("iperf3 output: %v", err)
+		var out []byte
+		for i := 0; i < 50; i++ { // the server needs a moment to listen
+			// iperf3 -J exits 0 on some errors: the JSON's "error" tells.
+			out, err = nsCmd(clientNS, "iperf3", "-c", ip, "-p", port, "-t", "2", "-J").Output()
+			r.Error = ""
+			if jerr := json.Unmarshal(out, &r); err == nil && jerr == nil && r.Error == "" {
+				break
+			}
+			sleepMs(20)
 		}
 		if r.End.SumReceived.BitsPerSecond == 0 {
-			b.Fatalf("iperf3 measured nothing: %s", out)
+			b.Fatalf("iperf3 measured nothing (%v): %s", err, out)
 		}
 		b.ReportMetric(r.End.SumReceived.BitsPerSecond/1e9, "Gbit/s")
 	}
