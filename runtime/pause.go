@@ -92,3 +92,17 @@ func Pids(root, id string) ([]int, error) {
 	}
 	return c.cgroup().Pids()
 }
+
+// OOMKills reports how many processes of the container the kernel's OOM killer ended (read
+// from the cgroup, so call it before Delete).
+func OOMKills(root, id string) (uint64, error) {
+	c, err := Load(root, id)
+	if err != nil {
+		return 0, err
+	}
+	st, err := c.cgroup().Stats()
+	if err != nil {
+		return 0, err
+	}
+	return st.Memory.OOMKills, nil
+}

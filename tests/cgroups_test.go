@@ -17,6 +17,9 @@ func TestMemoryLimitOOMKill(t *testing.T) {
 	if r.code != 137 {
 		t.Fatalf("memhog of 256 MiB under a 32 MiB limit: exit %d (stdout %q stderr %q), want 137 (SIGKILL by the OOM killer)", r.code, r.stdout, r.stderr)
 	}
+	if !strings.Contains(r.stderr, "OOM killer") {
+		t.Fatalf("the OOM kill is not reported: stderr %q", r.stderr)
+	}
 	// Under the limit it works.
 	if out := e.runProbe("memhog", "8"); !strings.Contains(out, "allocated 8") {
 		t.Fatalf("memhog 8: %q", out)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -114,6 +115,9 @@ func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 		relay.Close()
 	}
 	<-outDone
+	if n, err := runtime.OOMKills(g.Root, o.ID); err == nil && n > 0 {
+		fmt.Fprintf(os.Stderr, "minictr: container %s: %d process(es) killed by the OOM killer (memory limit reached)\n", o.ID, n)
+	}
 	t1 := time.Now()
 	cleanup()
 	slog.Debug("run: waited and deleted", "wait", t1.Sub(t0).String(), "delete", time.Since(t1).String())
