@@ -123,6 +123,11 @@ func TestSetupFailureLeavesNothing(t *testing.T) {
 		t.Fatalf("port published twice: error = %v", err)
 	}
 
+	// The host's own netns by mistake.
+	_, err = Setup(e.cfg("hostns", "/proc/self/ns/net"))
+	if err == nil || !strings.Contains(err.Error(), "host's own network namespace") {
+		t.Fatalf("host netns: error = %v", err)
+	}
 	// The netns vanished before Setup.
 	_, err = Setup(e.cfg("gone", "/run/netns/mctest-does-not-exist"))
 	if err == nil || !strings.Contains(err.Error(), "open netns /run/netns/mctest-does-not-exist") {

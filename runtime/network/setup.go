@@ -80,6 +80,15 @@ func setupBridge(s *store, cfg *Config) (res *Result, err error) {
 		return nil, fmt.Errorf("network setup: open netns %s: %w", cfg.NetnsPath, err)
 	}
 	defer ns.Close()
+	// A wrong path must not turn the host's own namespace into a "container" (eth0, default
+	// route). Setup runs on an unlocked thread, which is always in the host's namespace.
+	if cur, err := netns.Get(); err == nil {
+		same := cur.Equal(ns)
+		cur.Close()
+		if same {
+			return nil, fmt.Errorf("network setup: netns %s is the host's own network namespace (use --network host)", cfg.NetnsPath)
+		}
+	}
 
 	eps, err := s.endpoints()
 	if err != nil {
