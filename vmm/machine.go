@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +27,8 @@ type Config struct {
 	MemSize uint64
 	// Console receives the serial port's output (nil: discarded).
 	Console io.Writer
+	// Input, if set, is fed to the serial port's receiver (e.g. os.Stdin).
+	Input io.Reader
 	// Trace, if set, gets one line per VM exit.
 	Trace io.Writer
 	// IRQChip creates the in-kernel interrupt controllers and PIT (a guest kernel needs them;
@@ -73,6 +76,7 @@ type Machine struct {
 	ports [65536]uint8 // port -> index+1 into devs; 0 = nothing decodes the port
 
 	console   *watchWriter
+	inputOnce sync.Once
 	values    []uint64 // hypercall "report" values
 	exitStats ExitStats
 }
@@ -80,6 +84,8 @@ type Machine struct {
 // ExitStats counts VM exits by kind.
 type ExitStats struct {
 	Total, IO, MMIO, Hypercalls, Nop uint64
+	// Interrupted counts KVM_RUN calls that a signal ended (EINTR) before any exit.
+	Interrupted uint64
 	// FirstNop and LastNop time the nop hypercalls, to measure the exit round trip.
 	FirstNop, LastNop time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -76,6 +77,9 @@ func (m *Machine) Run(ctx context.Context) (*Result, error) {
 	}()
 	defer func() { close(done); <-kicked }()
 
+	if m.cfg.Input != nil {
+		m.inputOnce.Do(func() { go m.feedInput(m.cfg.Input) })
+	}
 	start := time.Now()
 	res, err := m.loop(ctx)
 	if res != nil {
@@ -99,6 +103,7 @@ func (m *Machine) loop(ctx context.Context) (*Result, error) {
 		err := m.cpu.RunOnce()
 		if err != nil {
 			if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
+				m.exitStats.Interrupted++
 				run.ImmediateExit = 0
 				if ctx.Err() != nil {
 					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -253,4 +258,19 @@ func (m *Machine) DumpRegisters() string {
 	fmt.Fprintf(&b, "GDT=%016x/%04x IDT=%016x/%04x\n", s.GDT.Base, s.GDT.Limit, s.IDT.Base, s.IDT.Limit)
 	fmt.Fprintf(&b, "CR0=%016x CR2=%016x CR3=%016x CR4=%016x EFER=%x", s.CR0, s.CR2, s.CR3, s.CR4, s.EFER)
 	return b.String()
+}
+
+// feedInput copies Input to the UART until it ends. It may outlive Run (a read from a
+// terminal cannot be interrupted); it only touches the UART, which stays valid.
+func (m *Machine) feedInput(r io.Reader) {
+	buf := make([]byte, 256)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			m.uart.Feed(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
 }

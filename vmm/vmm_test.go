@@ -108,3 +108,16 @@ func TestUnexpectedExitDumpsRegisters(t *testing.T) {
 		t.Fatalf("err = %v, want unknown hypercall with a register dump", err)
 	}
 }
+
+// Serial input reaches the guest: the echo guest copies it back to the console.
+func TestSerialInputEcho(t *testing.T) {
+	needKVM(t)
+	var out bytes.Buffer
+	res, err := RunGuest(context.Background(), guest.Echo(), Config{Console: &out, Input: strings.NewReader("typed\n"), Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "typed\n" || res.Reason != "hlt" {
+		t.Fatalf("console %q, stopped by %s", out.String(), res.Reason)
+	}
+}

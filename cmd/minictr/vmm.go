@@ -53,7 +53,7 @@ func runVMM(g *Globals, args []string) error {
 
 func vmmHello(args []string) error {
 	fs := pflag.NewFlagSet("vmm hello", pflag.ContinueOnError)
-	mode := fs.String("mode", "long", "guest CPU mode: real, protected, long, or user (ring-3 workload)")
+	mode := fs.String("mode", "long", "guest CPU mode: real, protected, long, user (ring-3 workload), or echo (serial input to output, up to a newline)")
 	trace := fs.Bool("trace", false, "print every VM exit and the final registers on stderr")
 	iters := fs.Uint64("iterations", 100_000_000, "user mode: iterations of the ring-3 CPU-bound loop")
 	exits := fs.Uint32("exits", 10_000, "user mode: nop hypercalls, to measure the exit round trip")
@@ -74,7 +74,10 @@ func vmmHello(args []string) error {
 	}
 	var gst *guest.Guest
 	var err error
-	if guest.Mode(*mode) == guest.User {
+	cfg := vmm.Config{Console: os.Stdout, Timeout: *timeout}
+	if *mode == "echo" {
+		gst, cfg.Input = guest.Echo(), os.Stdin
+	} else if guest.Mode(*mode) == guest.User {
 		o := guest.UserOptions{Iterations: *iters, NopExits: *exits, Message: "hello from ring 3\n", NoCheck: !*check}
 		switch *exitRing {
 		case 0:
@@ -87,7 +90,6 @@ func vmmHello(args []string) error {
 	} else if gst, err = guest.Hello(guest.Mode(*mode), "hello from "+*mode+" mode\n"); err != nil {
 		return err
 	}
-	cfg := vmm.Config{Console: os.Stdout, Timeout: *timeout}
 	if *trace {
 		cfg.Trace = os.Stderr
 	}
@@ -109,8 +111,8 @@ func vmmHello(args []string) error {
 		if gst.WantValues != nil {
 			check = fmt.Sprintf("host computes %#x", gst.WantValues[0])
 		}
-		fmt.Printf("guest: %d iterations in ring 3, result %#x (%s), %d exits, %s total\n",
-			*iters, res.Values[0], check, res.Exits.Total, res.Duration.Round(time.Microsecond))
+		fmt.Printf("guest: %d iterations in ring 3, result %#x (%s), %d exits (%d signals), %s total\n",
+			*iters, res.Values[0], check, res.Exits.Total, res.Exits.Interrupted, res.Duration.Round(time.Microsecond))
 		if res.Exits.Nop > 1 {
 			per := res.Exits.LastNop.Sub(res.Exits.FirstNop) / time.Duration(res.Exits.Nop-1)
 			fmt.Printf("exit round trip from ring %d (guest OUT -> VMM -> guest): %d ns\n", *exitRing, per.Nanoseconds())
@@ -150,7 +152,7 @@ func vmmRun(args []string) error {
 	if *useQEMU {
 		return vmmRunQEMU(*kernel, *initrd, *cmdline, size, *timeout)
 	}
-	cfg := vmm.Config{MemSize: size, Console: os.Stdout, Timeout: *timeout, StopOnOutput: *stopOn, CompatCPUID: *compat}
+	cfg := vmm.Config{MemSize: size, Console: os.Stdout, Input: os.Stdin, Timeout: *timeout, StopOnOutput: *stopOn, CompatCPUID: *compat}
 	if *trace {
 		cfg.Trace = os.Stderr
 	}

@@ -435,3 +435,36 @@ func longMode(s *kvm.Sregs) {
 	s.CR0 = cr0PE | cr0MP | cr0ET | cr0NE | cr0WP | cr0PG
 	s.EFER = eferLME | eferLMA
 }
+
+// Echo returns a long-mode guest that copies serial input to serial output, polling the line
+// status register, until it has echoed a newline; then it halts with the last byte in RAX.
+//
+//	0:  mov  edx, 0x3fd      ; LSR
+//	1:  in   al, dx
+//	    test al, 1           ; data ready?
+//	    jz   1b
+//	    mov  edx, 0x3f8      ; RBR / THR
+//	    in   al, dx
+//	    out  dx, al
+//	    cmp  al, 0x0a
+//	    jne  0b
+//	    hlt
+func Echo() *Guest {
+	c := newCode()
+	c.label("top")
+	c.emit(0xba).imm32(uartPort + 5) // mov edx, 0x3fd
+	c.label("poll")
+	c.emit(0xec)                 // in al, dx
+	c.emit(0xa8, 0x01)           // test al, 1
+	c.emit(0x74).rel8("poll")    // jz poll
+	c.emit(0xba).imm32(uartPort) // mov edx, 0x3f8
+	c.emit(0xec)                 // in al, dx
+	c.emit(0xee)                 // out dx, al
+	c.emit(0x3c, 0x0a)           // cmp al, 0x0a
+	c.emit(0x75).rel8("top")     // jne top
+	c.emit(0xf4)                 // hlt
+	g := &Guest{Name: "echo", Mode: Long, WantRAX: '\n', segments: longMode}
+	g.Chunks = append([]Chunk{{GDTAddr, gdtBytes()}, {EntryAddr, c.bytes()}}, pageTables()...)
+	g.Regs = kvm.Regs{RIP: EntryAddr, RSP: StackTop, RFLAGS: 2}
+	return g
+}
