@@ -115,7 +115,10 @@ func Create(o *CreateOptions) (st *State, err error) {
 	}
 
 	// 5. The cgroup, with its limits, before any container code runs.
-	cgPath := s.Linux.CgroupsPath
+	cgPath, err := cgroupfsPath(s.Linux.CgroupsPath)
+	if err != nil {
+		return nil, err
+	}
 	cg, err = cgroups.New(cgroups.Detect(), "/sys/fs/cgroup", cgPath, o.ID)
 	if err != nil {
 		return nil, err
@@ -131,7 +134,8 @@ func Create(o *CreateOptions) (st *State, err error) {
 		preserve: o.PreserveFDs, stdio: o.Stdio, spec: s, tm: tm,
 		onHooks: func(pid int) error {
 			hs := s.Hooks
-			state := &specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreating, Pid: pid, Bundle: bundle, Annotations: s.Annotations}
+			// The hooks see "created", as runc and the conformance suite expect: the container exists.
+			state := &specs.State{Version: specs.Version, ID: o.ID, Status: specs.StateCreated, Pid: pid, Bundle: bundle, Annotations: s.Annotations}
 			if err := runHooks("prestart", hs.Prestart, state); err != nil {
 				return err
 			}

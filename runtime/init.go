@@ -172,7 +172,7 @@ func hooksBeforePivot(sync *os.File, c *initConfig) error {
 			return fmt.Errorf("wait for prestart hooks: got %q", m.Type)
 		}
 	}
-	st := &specs.State{Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: os.Getpid(), Bundle: c.Bundle, Annotations: c.Spec.Annotations}
+	st := &specs.State{Version: specs.Version, ID: c.ID, Status: specs.StateCreated, Pid: os.Getpid(), Bundle: c.Bundle, Annotations: c.Spec.Annotations}
 	return runHooks("createContainer", h.CreateContainer, st)
 }
 

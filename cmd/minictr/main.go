@@ -88,6 +88,9 @@ func mainExit(args []string) int {
 		fmt.Fprintf(os.Stderr, "minictr: %v\n", err)
 		return 1
 	}
+	if g.SystemdCgroup {
+		slog.Debug("--systemd-cgroup: minictr manages cgroupfs itself; a slice:prefix:name cgroupsPath is mapped to /slice/prefix-name.scope")
+	}
 	rest := fs.Args()
 	if len(rest) == 0 {
 		usage(os.Stderr, fs)
