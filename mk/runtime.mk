@@ -4,3 +4,7 @@ DEB_PACKAGES += hyperfine python3
 .PHONY: bench-lifecycle
 bench-lifecycle: deps build
 	BIN=$(BIN) scripts/bench-lifecycle.sh
+
+.PHONY: demo
+demo: deps build
+	BIN=$(BIN) scripts/demo.sh
