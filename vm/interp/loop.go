@@ -323,6 +323,9 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 		case isa.SCAT:
 			x, _ := F[uint8(ins>>16)].(string)
 			y, _ := F[uint8(ins>>24)].(string)
+			if len(x)+len(y) > 1<<20 {
+				m.checkAlloc(int64(len(x) + len(y)))
+			}
 			F[a] = x + y
 		case isa.SLEN:
 			x, _ := F[uint8(ins>>16)].(string)
@@ -742,7 +745,8 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 				g.grow(nb + callee.nregs + 256)
 			}
 			if len(g.frames) >= m.opts.MaxDepth {
-				m.trapAt(g, pc, &trap{msg: "stack overflow"})
+				fr.pc = pc
+				panic(&vmFatal{msg: fmt.Sprintf("fatal error: stack overflow (call depth exceeds --max-depth %d)", m.opts.MaxDepth)})
 			}
 			g.frames = append(g.frames, frame{fn: callee, base: nb, cl: ncl})
 			fr = &g.frames[len(g.frames)-1]
@@ -877,6 +881,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			if n < 0 || n > 1<<30 {
 				m.trapAt(g, pc, &trap{msg: "makechan: size out of range"})
 			}
+			m.checkAlloc(n * 24)
 			F[a] = &Chan{buf: make([]slot, n)}
 		case isa.SEND:
 			c, _ := F[a].(*Chan)
@@ -1218,6 +1223,9 @@ func (m *Machine) makeSlice(t *rtype, n, c int64) any {
 }
 
 func (m *Machine) appendSlice(dst, src any) any {
+	if n := lenOf(dst) + lenOf(src); n > 1<<16 {
+		m.checkAlloc(int64(n) * 16)
+	}
 	switch d := dst.(type) {
 	case []uint64:
 		s, _ := src.([]uint64)

@@ -125,24 +125,25 @@ type Machine struct {
 	errType *rtype
 	mnames  []string
 
-	out    *bufio.Writer
-	errw   io.Writer
-	stdin  *bufio.Reader
-	runq   []*G
-	gs     map[int]*G
-	nextID int
-	cur    *G
-	mainG  *G
-	done   chan completion
-	pend   int
-	fuel   int64
-	exited bool
-	code   int
-	msg    string
-	rng    uint64
-	roots  []*os.Root
-	slices int
-	start  time.Time
+	out        *bufio.Writer
+	errw       io.Writer
+	stdin      *bufio.Reader
+	runq       []*G
+	gs         map[int]*G
+	nextID     int
+	cur        *G
+	mainG      *G
+	done       chan completion
+	pend       int
+	fuel       int64
+	exited     bool
+	code       int
+	msg        string
+	rng        uint64
+	roots      []*os.Root
+	slices     int
+	start      time.Time
+	allocSince int64
 }
 
 type completion struct {
@@ -221,6 +222,39 @@ func New(mod *isa.Module, opts Options) (*Machine, error) {
 		}
 		_ = i
 	}
+	// zero values of aggregates are built eagerly: reject value cycles and huge types
+	state := make([]int8, len(m.types))
+	size := make([]int64, len(m.types))
+	var sizeOf func(rt *rtype) (int64, error)
+	sizeOf = func(rt *rtype) (int64, error) {
+		switch state[rt.idx] {
+		case 1:
+			return 0, fmt.Errorf("load module: type %d (%s) contains itself by value", rt.idx, rt.name)
+		case 2:
+			return size[rt.idx], nil
+		}
+		state[rt.idx] = 1
+		n := int64(8*rt.numN + 16*rt.numR + 64)
+		for _, at := range rt.aggT {
+			k, err := sizeOf(at)
+			if err != nil {
+				return 0, err
+			}
+			n += k
+			if n > 1<<28 {
+				return 0, fmt.Errorf("load module: type %d (%s) is too large", rt.idx, rt.name)
+			}
+		}
+		state[rt.idx], size[rt.idx] = 2, n
+		return n, nil
+	}
+	for _, rt := range m.types {
+		if rt.kind.IsAggregate() {
+			if _, err := sizeOf(rt); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if mod.ErrorType >= 0 {
 		m.errType = m.types[mod.ErrorType]
 	}
@@ -257,7 +291,7 @@ func New(mod *isa.Module, opts Options) (*Machine, error) {
 
 func (m *Machine) newG(cl *Closure, nargs []uint64, rargs []any) *G {
 	m.nextID++
-	g := &G{id: m.nextID, regs: make([]uint64, 1024), refs: make([]any, 1024)}
+	g := &G{id: m.nextID, regs: make([]uint64, 512), refs: make([]any, 512)}
 	g.frames = make([]frame, 0, 16)
 	g.frames = append(g.frames, frame{fn: cl.F, cl: cl, flags: flagGoEntry})
 	if need := cl.F.nregs + 256; need > len(g.regs) {
@@ -458,8 +492,23 @@ func (m *Machine) checkAlloc(bytes int64) {
 	if m.opts.MaxMemory > 0 && bytes > m.opts.MaxMemory {
 		panic(&vmFatal{msg: fmt.Sprintf("fatal error: out of memory: allocation of %d bytes exceeds --max-memory %d", bytes, m.opts.MaxMemory)})
 	}
-	if bytes > 1<<40 || bytes < 0 {
-		panic(&trap{msg: "makeslice: len out of range"})
+	if m.opts.MaxMemory > 0 {
+		// measure the live heap after every quarter of the limit allocated
+		m.allocSince += bytes
+		if m.allocSince > m.opts.MaxMemory/4 {
+			m.allocSince = 0
+			if heapBytes() > m.opts.MaxMemory {
+				runtime.GC()
+				if h := heapBytes(); h > m.opts.MaxMemory {
+					panic(&vmFatal{msg: fmt.Sprintf("fatal error: out of memory: heap %d bytes exceeds --max-memory %d", h, m.opts.MaxMemory)})
+				}
+			}
+		}
+	}
+	if bytes > 1<<31 || bytes < 0 {
+		// without --max-memory, one allocation is still capped (2 GiB) so that a program
+		// cannot make the host process die of an out-of-memory fatal error
+		panic(&vmFatal{msg: fmt.Sprintf("fatal error: out of memory: allocation of %d bytes", bytes)})
 	}
 }
 
@@ -633,6 +682,10 @@ func (m *Machine) panicString(g *G, v *Iface) string {
 func (m *Machine) stackTrace(g *G) string {
 	var b strings.Builder
 	for i := len(g.frames) - 1; i >= 0; i-- {
+		if n := len(g.frames); n > 100 && i == n-50 {
+			fmt.Fprintf(&b, "...%d frames elided...\n", n-100)
+			i = 50
+		}
 		fr := &g.frames[i]
 		if fr.fn.name == "<init>" && i == 0 && len(g.frames) > 1 {
 			continue
