@@ -147,7 +147,9 @@ func (m *Machine) loop(ctx context.Context) (*Result, error) {
 			m.trace("HLT")
 			return &Result{Reason: "hlt"}, nil
 		case kvm.ExitShutdown:
-			m.trace("SHUTDOWN (triple fault)")
+			if m.cfg.Trace != nil {
+				m.trace("SHUTDOWN (triple fault)\n" + m.DumpRegisters())
+			}
 			return &Result{Reason: "shutdown"}, nil
 		case kvm.ExitSystemEvent:
 			se := run.SystemEvent()

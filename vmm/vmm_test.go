@@ -121,3 +121,68 @@ func TestSerialInputEcho(t *testing.T) {
 		t.Fatalf("console %q, stopped by %s", out.String(), res.Reason)
 	}
 }
+
+// A fault with no IDT becomes a triple fault: the machine stops cleanly with "shutdown".
+func TestTripleFault(t *testing.T) {
+	needKVM(t)
+	g, err := guest.Hello(guest.Protected, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Chunks[0].Data = []byte{0x0f, 0x0b} // ud2: #UD, no IDT -> #GP -> #DF -> shutdown
+	var trace bytes.Buffer
+	m, err := New(Config{MemSize: guest.MemSize, Timeout: 30 * time.Second, Trace: &trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := g.Load(m.Memory()); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Setup(m.VCPU()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reason != "shutdown" || !strings.Contains(trace.String(), "RIP=") {
+		t.Fatalf("reason %s, trace %q", res.Reason, trace.String())
+	}
+}
+
+// The reset line of the i8042 and the debug exit port stop the machine with their reasons.
+func TestResetAndExitPort(t *testing.T) {
+	needKVM(t)
+	for _, c := range []struct {
+		name   string
+		code   []byte
+		reason string
+		status int
+	}{
+		{"i8042 reset", []byte{0xb0, 0xfe, 0xe6, 0x64, 0xf4}, "reset", 0},   // mov al, 0xfe; out 0x64, al; hlt
+		{"exit port", []byte{0xb0, 0x05, 0xe6, 0xf4, 0xf4}, "exit-port", 5}, // mov al, 5; out 0xf4, al; hlt
+	} {
+		g, err := guest.Hello(guest.Long, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Chunks[0].Data = c.code
+		m, err := New(Config{MemSize: guest.MemSize, Timeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Load(m.Memory())
+		if err := g.Setup(m.VCPU()); err != nil {
+			t.Fatal(err)
+		}
+		res, err := m.Run(context.Background())
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Reason != c.reason || res.ExitCode != c.status {
+			t.Errorf("%s: stopped by %s status %d, want %s %d", c.name, res.Reason, res.ExitCode, c.reason, c.status)
+		}
+	}
+}

@@ -64,3 +64,24 @@ func TestResetAndExit(t *testing.T) {
 		t.Fatalf("debug exit 7: %v", err)
 	}
 }
+
+// Enabling the THR-empty interrupt raises the line at once (the transmitter is always empty);
+// reading IIR acknowledges it; the next transmitted byte raises it again.
+func TestUARTTransmitInterrupt(t *testing.T) {
+	var line []bool
+	u := &UART8250{Base: COM1, IRQ: func(l bool) { line = append(line, l) }}
+	u.Out(COM1+1, []byte{ierTHRE})
+	b := []byte{0}
+	u.In(COM1+2, b)
+	if b[0]&0x0f != iirTHRE {
+		t.Fatalf("IIR = %#x, want THR empty", b[0])
+	}
+	u.In(COM1+2, b)
+	if b[0]&0x0f != iirNone {
+		t.Fatalf("IIR = %#x after acknowledge, want none", b[0])
+	}
+	u.Out(COM1, []byte{'x'})
+	if len(line) != 3 || !line[0] || line[1] || !line[2] {
+		t.Fatalf("IRQ line changes = %v, want [true false true]", line)
+	}
+}
