@@ -123,24 +123,33 @@ func cmdDelete(g *Globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := runtime.Delete(g.Root, rest[0], *force); err != nil {
-		return err
-	}
-	return afterDelete(g, rest[0])
+	return deleteContainer(g, rest[0], *force)
 }
 
-// afterDelete is where the image and network layers release what `run IMAGE` gave a
-// container; they register themselves here.
-var afterDeleteHooks []func(g *Globals, id string) error
-
-func afterDelete(g *Globals, id string) error {
+// deleteContainer deletes a container, then releases what `run IMAGE` gave it (read from its
+// state before the state is gone).
+func deleteContainer(g *Globals, id string, force bool) error {
+	var st *runtime.State
+	if c, err := runtime.Load(g.Root, id); err == nil {
+		st = c.State
+	}
+	if err := runtime.Delete(g.Root, id, force); err != nil {
+		return err
+	}
+	if st == nil {
+		return nil
+	}
 	for _, h := range afterDeleteHooks {
-		if err := h(g, id); err != nil {
+		if err := h(g, st); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// afterDeleteHooks release what other layers set up for a container (the image layer's
+// bundle, the network); they register themselves here.
+var afterDeleteHooks []func(g *Globals, st *runtime.State) error
 
 func cmdList(g *Globals, args []string) error {
 	fs := newFlags("list")

@@ -84,8 +84,7 @@ func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 	}
 	cleanup := func() {
 		if !keep {
-			runtime.Delete(g.Root, o.ID, true)
-			afterDelete(g, o.ID)
+			deleteContainer(g, o.ID, true)
 		}
 	}
 	if relay != nil {
