@@ -304,6 +304,10 @@ func (f *fstate) callInto(call *ast.CallExpr, dst int) {
 		return
 	}
 	mark := f.next
+	if dst == mark-1 {
+		// the destination is the newest register: call in place, no move
+		f.next = dst
+	}
 	base, res := f.call(call)
 	if res.Len() == 0 {
 		f.c.unsupported(call, "use of a call without results as a value")

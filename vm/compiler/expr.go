@@ -334,6 +334,24 @@ func (f *fstate) binaryInto(op token.Token, t types.Type, dst, xr int, y ast.Exp
 			}
 		}
 	}
+	if isSigned(t) && (op == token.QUO || op == token.REM) && kindOf(t) != isa.KInt8 {
+		if k, ok := smallConst(f, y); ok && k != 0 {
+			o := isa.DIVI
+			if op == token.REM {
+				o = isa.MODI
+			}
+			f.emit(isa.ABC(o, uint8(dst), uint8(xr), uint8(int8(k))))
+			f.narrow(t, dst)
+			return
+		}
+	}
+	if isInteger(t) && op == token.MUL {
+		if k, ok := smallConst(f, y); ok {
+			f.emit(isa.ABC(isa.MULI, uint8(dst), uint8(xr), uint8(int8(k))))
+			f.narrow(t, dst)
+			return
+		}
+	}
 	mark := f.next
 	yr := f.operand(y)
 	f.arith(op, t, dst, xr, yr, f.typeOf(y), y)

@@ -1163,6 +1163,16 @@ func (f *fstate) returnStmt(s *ast.ReturnStmt) {
 		return
 	}
 	res := f.sig.Results()
+	if n == 1 && len(s.Results) == 1 && !f.hasDefer && !isAgg(res.At(0).Type()) && !(isIface(res.At(0).Type()) && !isIface(f.typeOf(s.Results[0]))) {
+		if id, ok := ast.Unparen(s.Results[0]).(*ast.Ident); ok {
+			if v, ok := f.c.info.Uses[id].(*types.Var); ok {
+				if loc, ok := f.vars[v]; ok && loc.kind == locReg {
+					f.emit(isa.ABC(isa.RET, uint8(loc.idx), 1, 0))
+					return
+				}
+			}
+		}
+	}
 	base := f.alloc(n)
 	if len(s.Results) == 1 && n > 1 {
 		tmp := f.multiValue(s.Results[0], n)

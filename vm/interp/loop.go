@@ -127,6 +127,10 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			R[a] = R[uint8(ins>>16)] >> uint64(s)
 		case isa.ADDI:
 			R[a] = R[uint8(ins>>16)] + uint64(int64(int8(ins>>24)))
+		case isa.DIVI:
+			R[a] = uint64(int64(R[uint8(ins>>16)]) / int64(int8(ins>>24)))
+		case isa.MODI:
+			R[a] = uint64(int64(R[uint8(ins>>16)]) % int64(int8(ins>>24)))
 		case isa.MULI:
 			R[a] = R[uint8(ins>>16)] * uint64(int64(int8(ins>>24)))
 		case isa.NEG:
@@ -503,7 +507,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			if mp.strKey {
 				mp.S = map[string]slot{}
 			} else {
-				mp.I = map[uint64]slot{}
+				mp.I = newIntMap()
 			}
 			F[a] = mp
 		case isa.MAPGET:
@@ -516,7 +520,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					k, _ := F[c].(string)
 					v, ok = mp.S[k]
 				} else {
-					v, ok = mp.I[R[c]]
+					v, ok = mp.I.get(R[c])
 				}
 				if !ok && mp.T.elem.kind.IsAggregate() {
 					v.r = newZero(mp.T.elem)
@@ -533,7 +537,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 				k, _ := F[b].(string)
 				mp.S[k] = slot{R[c], F[c]}
 			} else {
-				mp.I[R[b]] = slot{R[c], F[c]}
+				mp.I.set(R[b], slot{R[c], F[c]})
 			}
 		case isa.MAPDEL:
 			mp, _ := F[a].(*Map)
@@ -543,7 +547,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					k, _ := F[b].(string)
 					delete(mp.S, k)
 				} else {
-					delete(mp.I, R[b])
+					mp.I.del(R[b])
 				}
 			}
 		case isa.MAPITER:
@@ -556,10 +560,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 						it.sk = append(it.sk, k)
 					}
 				} else {
-					it.ik = make([]uint64, 0, len(mp.I))
-					for k := range mp.I {
-						it.ik = append(it.ik, k)
-					}
+					it.ik = mp.I.keyList()
 				}
 			}
 			F[a] = it
@@ -583,7 +584,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					}
 					k := it.ik[it.next]
 					it.next++
-					if v, ok := it.m.I[k]; ok {
+					if v, ok := it.m.I.get(k); ok {
 						R[a], R[a+1], F[a+1] = k, v.n, v.r
 						found = true
 					}
@@ -674,7 +675,12 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			}
 			copyInto(d, s)
 		case isa.BOX:
-			F[a] = &Iface{T: m.types[ins>>16], N: R[a], R: F[a]}
+			t := m.types[ins>>16]
+			if t.kind.IsRef() {
+				F[a] = &Iface{T: t, R: F[a]}
+			} else {
+				F[a] = &Iface{T: t, N: R[a]}
+			}
 		case isa.ASSERT, isa.ASSERT2:
 			t := m.types[ins>>16]
 			iv, _ := F[a].(*Iface)
@@ -1371,6 +1377,10 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			R[a] = R[uint8(ins>>16)] >> uint64(s)
 		case isa.ADDI:
 			R[a] = R[uint8(ins>>16)] + uint64(int64(int8(ins>>24)))
+		case isa.DIVI:
+			R[a] = uint64(int64(R[uint8(ins>>16)]) / int64(int8(ins>>24)))
+		case isa.MODI:
+			R[a] = uint64(int64(R[uint8(ins>>16)]) % int64(int8(ins>>24)))
 		case isa.MULI:
 			R[a] = R[uint8(ins>>16)] * uint64(int64(int8(ins>>24)))
 		case isa.NEG:

@@ -56,7 +56,7 @@ type slot struct {
 // Map is a Go map keyed by an integer-like value or a string.
 type Map struct {
 	T      *rtype
-	I      map[uint64]slot
+	I      *intMap
 	S      map[string]slot
 	strKey bool
 }
@@ -68,7 +68,7 @@ func (m *Map) Len() int {
 	if m.strKey {
 		return len(m.S)
 	}
-	return len(m.I)
+	return m.I.n
 }
 
 type mapIter struct {

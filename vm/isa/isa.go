@@ -239,6 +239,8 @@ const (
 	SELCASE
 	GOSCHED
 	EXTRA
+	DIVI
+	MODI
 	NumOps
 )
 
@@ -398,6 +400,8 @@ var Ops = [...]OpInfo{
 	SELECT:   {"SELECT", FmtABC, RReg, RUImm, RUImm, "select over B cases (SELCASE words follow); C=1: has default; n[A] = chosen case, -1 default"},
 	SELCASE:  {"SELCASE", FmtABC, RUImm, RReg, RReg, "select case: A=0 recv from r[B] into C (ok in C+1), A=1 send n/r[C] to r[B]"},
 	GOSCHED:  {"GOSCHED", FmtABC, RNone, RNone, RNone, "yield to other goroutines"},
+	DIVI:     {"DIVI", FmtABC, RReg, RReg, RImm, "n[A] = n[B] / sC (signed; sC != 0)"},
+	MODI:     {"MODI", FmtABC, RReg, RReg, RImm, "n[A] = n[B] % sC (signed; sC != 0)"},
 	EXTRA:    {"EXTRA", FmtAx, RType, RNone, RNone, "extra operand (type index) for the previous instruction"},
 }
 

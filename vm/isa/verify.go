@@ -361,6 +361,10 @@ func verifyFunc(m *Module, fi int) error {
 				err = fail(pc, "SELECT default flag %d", c)
 			}
 			pc += b
+		case DIVI, MODI:
+			if c == 0 {
+				err = fail(pc, "%s by zero", op)
+			}
 		case EXT:
 			switch c {
 			case ExtI8, ExtI16, ExtI32, ExtU8, ExtU16, ExtU32:
