@@ -60,7 +60,7 @@ func RunInitramfs(ctx context.Context, lc LinuxConfig) (int, *Result, error) {
 		lc.Console = &console
 	}
 	if lc.Cmdline == "" {
-		lc.Cmdline = "console=ttyS0 panic=-1 quiet"
+		lc.Cmdline = "console=ttyS0 panic=-1 quiet acpi=off"
 	}
 	res, err := BootLinux(ctx, lc)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 //	0x0000_8ff0  initial stack (unused by startup_64, which sets its own)
 //	0x0000_9000  PML4, 0x0000_a000 PDPT, 0x0000_b000.. 4 PDs: identity map of 4 GiB, 2 MiB pages
 //	0x0002_0000  command line (up to CmdlineMax bytes)
-//	0x0009_fc00  .. 0x0010_0000 reserved (EBDA, VGA, BIOS: e820 type 2)
+//	0x0009_fc00  .. 0x0010_0000 reserved (EBDA, VGA, BIOS: e820 type 2); the MP table at 0x9fc00
 //	0x0100_0000  kernel (the ELF's physical addresses; 16 MiB for Debian's)
 //	top of RAM   initramfs, 4 KiB aligned, below initrd_addr_max
 const (
@@ -142,6 +142,7 @@ func Prepare(mem []byte, k *Kernel, cfg BootConfig) (*kvm.Regs, *entryState, err
 		return nil, nil, err
 	}
 	copy(mem[ZeroPageAddr:], z[:])
+	copy(mem[MPTableAddr:], MPTable(MPTableAddr))
 
 	// GDT: entries 2 and 3 are the boot protocol's __BOOT_CS and __BOOT_DS.
 	for i, d := range []uint64{0, 0, 0x00af9b000000ffff, 0x00cf93000000ffff} {

@@ -312,3 +312,31 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+func TestMPTable(t *testing.T) {
+	b := MPTable(MPTableAddr)
+	sum := func(p []byte) (s byte) {
+		for _, c := range p {
+			s += c
+		}
+		return s
+	}
+	if string(b[:4]) != "_MP_" || sum(b[:16]) != 0 || b[8] != 1 || b[9] != 4 {
+		t.Fatalf("floating pointer % x", b[:16])
+	}
+	if binary.LittleEndian.Uint32(b[4:]) != MPTableAddr+16 {
+		t.Fatalf("table pointer %#x", binary.LittleEndian.Uint32(b[4:]))
+	}
+	tbl := b[16:]
+	n := int(binary.LittleEndian.Uint16(tbl[4:]))
+	if string(tbl[:4]) != "PCMP" || n != len(tbl) || sum(tbl[:n]) != 0 {
+		t.Fatalf("table header % x (length %d of %d)", tbl[:44], n, len(tbl))
+	}
+	// entries: 1 processor (20 bytes) + bus + IOAPIC + 16 interrupts + 2 local = 21 entries
+	if c := binary.LittleEndian.Uint16(tbl[34:]); c != 21 || n != 44+20+20*8 {
+		t.Fatalf("%d entries, %d bytes", c, n)
+	}
+	if MPTableAddr+uint32(len(b)) > HighMemStart {
+		t.Fatal("MP table runs past the reserved EBDA area")
+	}
+}
