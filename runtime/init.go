@@ -109,6 +109,14 @@ func containerInit(sync *os.File, c *initConfig) error {
 		return err
 	}
 
+	// The program is looked up now, as runc does, so that a missing one fails `create` with
+	// the message (podman then exits 127, containerd reports it) instead of the container
+	// exiting 1 after start.
+	prog, err := resolveProgram(p)
+	if err != nil {
+		return err
+	}
+
 	// 7. Tell the parent we are ready; it saves the state and exits. Then wait for start: the
 	// open of the exec fifo blocks until `minictr start` opens it for reading.
 	if err := writeMessage(sync, &message{Type: msgReady}); err != nil {
@@ -131,7 +139,7 @@ func containerInit(sync *os.File, c *initConfig) error {
 			return err
 		}
 	}
-	return execProcess(p)
+	return prog.exec()
 }
 
 // execInit is `exec` into a running container: the namespaces were joined by the constructor;
@@ -146,11 +154,15 @@ func execInit(sync *os.File, c *initConfig) error {
 	if err := setupProcess(p, c.Spec, c.FirstFd, sync); err != nil {
 		return err
 	}
+	prog, err := resolveProgram(p)
+	if err != nil {
+		return err
+	}
 	if err := writeMessage(sync, &message{Type: msgReady}); err != nil {
 		return err
 	}
 	sync.Close()
-	return execProcess(p)
+	return prog.exec()
 }
 
 // hooksBeforePivot asks the parent to run prestart and createRuntime hooks, waits, then runs
@@ -294,22 +306,34 @@ func switchUser(p *specs.Process) error {
 	return nil
 }
 
-// execProcess replaces the init with the user's program, found through the PATH of its
-// environment, inside the container.
-func execProcess(p *specs.Process) error {
+// program is the user's program, resolved inside the container before the init reports ready.
+type program struct {
+	path string
+	args []string
+	env  []string
+}
+
+// resolveProgram finds process.args[0] through the PATH of its environment, inside the
+// container, and completes the environment (HOME).
+func resolveProgram(p *specs.Process) (*program, error) {
 	env := p.Env
 	if !hasEnv(env, "HOME") {
 		env = append(env, "HOME="+homeOf(p.User.UID))
 	}
 	path, err := lookPath(p.Args[0], env)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return &program{path: path, args: p.Args, env: env}, nil
+}
+
+// exec replaces the init with the user's program.
+func (pr *program) exec() error {
 	// The user's program may be traced and read through /proc again (the constructor made the
 	// init undumpable while it held the runtime's resources).
 	unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0)
-	if err := unix.Exec(path, p.Args, env); err != nil {
-		return fmt.Errorf("exec %q (process.args[0] %q): %w", path, p.Args[0], err)
+	if err := unix.Exec(pr.path, pr.args, pr.env); err != nil {
+		return fmt.Errorf("exec %q (process.args[0] %q): %w", pr.path, pr.args[0], err)
 	}
 	return nil
 }

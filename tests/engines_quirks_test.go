@@ -30,3 +30,30 @@ func TestSeccompUnknownSyscallQuiet(t *testing.T) {
 		t.Fatalf("the container's stderr carries the runtime's seccomp message: %q", r.stderr)
 	}
 }
+
+// A missing program fails `create` (and `exec --detach`) with the lookup's message, as in runc:
+// podman maps it to exit 127 and containerd shows it, where a container that starts and
+// exits 1 would say nothing.
+func TestMissingProgramFailsCreate(t *testing.T) {
+	e := newEnv(t)
+	e.spec.Process.Args = []string{"/no/such/program"}
+	e.save()
+	id := newID(t)
+	r := e.run("create", "-b", e.bundle, id)
+	t.Cleanup(func() { e.run("delete", "--force", id) })
+	if r.code == 0 || !strings.Contains(r.stderr, "no such file or directory") {
+		t.Fatalf("create with a missing program: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := e.run("state", id); r.code == 0 {
+		t.Fatalf("state after a failed create: %s", r.stdout)
+	}
+
+	e.spec.Process.Args = []string{"/bin/sleep", "30"}
+	e.save()
+	id = newID(t)
+	e.create(id)
+	r = e.run("exec", "--detach", id, "no-such-program")
+	if r.code == 0 || !strings.Contains(r.stderr, "executable file not found") {
+		t.Fatalf("exec --detach of a missing program: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
