@@ -25,6 +25,10 @@ func RunGuest(ctx context.Context, g *guest.Guest, cfg Config) (*Result, error) 
 	if err := g.Setup(m.VCPU()); err != nil {
 		return nil, fmt.Errorf("set up guest %s: %w", g.Name, err)
 	}
+	if s, err := m.VCPU().GetSregs(); err == nil {
+		m.tracef("loaded %s; KVM_SET_SREGS CR0=%#x CR4=%#x EFER=%#x CS=%#x (L=%d D=%d DPL=%d); KVM_SET_REGS RIP=%#x", g.Name, s.CR0, s.CR4, s.EFER, s.CS.Selector, s.CS.L, s.CS.DB, s.CS.DPL, g.Regs.RIP)
+	}
+	m.tracef("KVM_RUN loop")
 	res, err := m.Run(ctx)
 	if err != nil {
 		return res, fmt.Errorf("run guest %s: %w", g.Name, err)

@@ -107,6 +107,7 @@ func New(cfg Config) (*Machine, error) {
 	if m.sys, err = kvm.Open(); err != nil {
 		return nil, err
 	}
+	m.tracef("open %s; KVM_GET_API_VERSION = %d", kvm.DevicePath, kvm.APIVersion)
 	need := []int{kvm.CapUserMemory, kvm.CapHLT, kvm.CapImmediateExit}
 	if cfg.IRQChip {
 		need = append(need, kvm.CapIRQChip, kvm.CapPIT2)
@@ -114,9 +115,11 @@ func New(cfg Config) (*Machine, error) {
 	if err := m.sys.RequireExtensions(need...); err != nil {
 		return nil, err
 	}
+	m.tracef("KVM_CHECK_EXTENSION: %d required capabilities present", len(need))
 	if m.vm, err = m.sys.CreateVM(); err != nil {
 		return nil, err
 	}
+	m.tracef("KVM_CREATE_VM")
 	// Real-mode helpers for Intel VMX; harmless elsewhere, skipped where KVM lacks them.
 	if v, _ := m.sys.CheckExtension(kvm.CapSetIdentityMapAddr); v > 0 {
 		if err := m.vm.SetIdentityMapAddr(identityMapAddr); err != nil {
@@ -135,6 +138,7 @@ func New(cfg Config) (*Machine, error) {
 		if err := m.vm.CreatePIT2(); err != nil {
 			return nil, err
 		}
+		m.tracef("KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2")
 	}
 	m.mem, err = unix.Mmap(-1, 0, int(cfg.MemSize), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
@@ -149,9 +153,11 @@ func New(cfg Config) (*Machine, error) {
 	if err := m.vm.SetUserMemoryRegion(&region); err != nil {
 		return nil, err
 	}
+	m.tracef("mmap %d KiB; KVM_SET_USER_MEMORY_REGION slot 0: guest 0x0 -> host %#x", cfg.MemSize>>10, region.UserspaceAddr)
 	if m.cpu, err = m.vm.CreateVCPU(0); err != nil {
 		return nil, err
 	}
+	m.tracef("KVM_CREATE_VCPU 0; mmap its kvm_run (%d bytes)", len(m.cpu.RunData()))
 	cpuid, err := m.sys.SupportedCPUID()
 	if err != nil {
 		return nil, err
@@ -162,6 +168,7 @@ func New(cfg Config) (*Machine, error) {
 	if err := m.cpu.SetCPUID2(cpuid); err != nil {
 		return nil, err
 	}
+	m.tracef("KVM_GET_SUPPORTED_CPUID -> KVM_SET_CPUID2 (%d leaves)", len(cpuid))
 
 	m.console = &watchWriter{w: cfg.Console, stop: []byte(cfg.StopOnOutput)}
 	m.uart = &devices.UART8250{Base: PortUART, Output: m.console}
@@ -245,5 +252,11 @@ func compatCPUID(entries []kvm.CPUIDEntry2) {
 		case e.Function == 7 && e.Index == 0:
 			e.EBX &^= 1 << 20 // SMAP
 		}
+	}
+}
+
+func (m *Machine) tracef(format string, args ...any) {
+	if m.cfg.Trace != nil {
+		fmt.Fprintf(m.cfg.Trace, "kvm: "+format+"\n", args...)
 	}
 }

@@ -23,8 +23,9 @@ type Result struct {
 	Reason string
 	// ExitCode is the status the guest asked for (exit port or exit hypercall), else 0.
 	ExitCode int
-	// Regs are the registers when the guest stopped.
-	Regs kvm.Regs
+	// Regs and Sregs are the registers when the guest stopped (Sregs.CS.DPL is the CPL).
+	Regs  kvm.Regs
+	Sregs kvm.Sregs
 	// Values are the values the guest reported through the report hypercall, in order.
 	Values   []uint64
 	Exits    ExitStats
@@ -88,6 +89,9 @@ func (m *Machine) Run(ctx context.Context) (*Result, error) {
 		res.Exits = m.exitStats
 		if regs, rerr := m.cpu.GetRegs(); rerr == nil {
 			res.Regs = regs
+		}
+		if sregs, rerr := m.cpu.GetSregs(); rerr == nil {
+			res.Sregs = sregs
 		}
 	}
 	return res, err
@@ -245,11 +249,7 @@ func (m *Machine) DumpRegisters() string {
 	if err != nil {
 		return err.Error()
 	}
-	fmt.Fprintf(&b, "RIP=%016x RFLAGS=%08x\n", r.RIP, r.RFLAGS)
-	fmt.Fprintf(&b, "RAX=%016x RBX=%016x RCX=%016x RDX=%016x\n", r.RAX, r.RBX, r.RCX, r.RDX)
-	fmt.Fprintf(&b, "RSI=%016x RDI=%016x RSP=%016x RBP=%016x\n", r.RSI, r.RDI, r.RSP, r.RBP)
-	fmt.Fprintf(&b, "R8 =%016x R9 =%016x R10=%016x R11=%016x\n", r.R8, r.R9, r.R10, r.R11)
-	fmt.Fprintf(&b, "R12=%016x R13=%016x R14=%016x R15=%016x\n", r.R12, r.R13, r.R14, r.R15)
+	b.WriteString(FormatRegs(&r))
 	seg := func(n string, g kvm.Segment) {
 		fmt.Fprintf(&b, "%-3s=%04x base=%016x limit=%08x type=%x dpl=%d p=%d db=%d l=%d g=%d\n", n, g.Selector, g.Base, g.Limit, g.Type, g.DPL, g.Present, g.DB, g.L, g.G)
 	}
@@ -275,4 +275,13 @@ func (m *Machine) feedInput(r io.Reader) {
 			return
 		}
 	}
+}
+
+// FormatRegs formats the general-purpose registers, RIP and RFLAGS, one line per four.
+func FormatRegs(r *kvm.Regs) string {
+	return fmt.Sprintf("RIP=%016x RFLAGS=%08x\n", r.RIP, r.RFLAGS) +
+		fmt.Sprintf("RAX=%016x RBX=%016x RCX=%016x RDX=%016x\n", r.RAX, r.RBX, r.RCX, r.RDX) +
+		fmt.Sprintf("RSI=%016x RDI=%016x RSP=%016x RBP=%016x\n", r.RSI, r.RDI, r.RSP, r.RBP) +
+		fmt.Sprintf("R8 =%016x R9 =%016x R10=%016x R11=%016x\n", r.R8, r.R9, r.R10, r.R11) +
+		fmt.Sprintf("R12=%016x R13=%016x R14=%016x R15=%016x\n", r.R12, r.R13, r.R14, r.R15)
 }

@@ -53,6 +53,9 @@ func TestUserGuest(t *testing.T) {
 	if out.String() != "ring 3 done\n" {
 		t.Errorf("console = %q", out.String())
 	}
+	if res.Sregs.CS.DPL != 3 || res.Sregs.CS.Selector != 0x2b {
+		t.Errorf("stopped with CS %#x DPL %d: the workload did not run in ring 3", res.Sregs.CS.Selector, res.Sregs.CS.DPL)
+	}
 	if res.Exits.Nop != 100 {
 		t.Errorf("nop hypercalls = %d, want 100", res.Exits.Nop)
 	}

@@ -100,7 +100,7 @@ func vmmHello(args []string) error {
 		return err
 	}
 	if *trace {
-		fmt.Fprintf(os.Stderr, "stopped: %s after %d exits; RAX=%#x RIP=%#x\n", res.Reason, res.Exits.Total, res.Regs.RAX, res.Regs.RIP)
+		fmt.Fprintf(os.Stderr, "stopped: %s after %d exits\n%s", res.Reason, res.Exits.Total, vmm.FormatRegs(&res.Regs))
 	}
 	if *quiet {
 		return nil
