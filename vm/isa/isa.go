@@ -424,3 +424,15 @@ func IsCondSkip(op Op) bool {
 	}
 	return false
 }
+
+// OpTable renders the opcode table as Markdown (docs/vm.md embeds it; a test keeps them equal).
+func OpTable() string {
+	var b []byte
+	b = append(b, "| code | opcode | format | meaning |\n|---:|---|---|---|\n"...)
+	fmts := [...]string{"A B C", "A Bx", "A sBx", "Ax"}
+	for i := 0; i < int(NumOps); i++ {
+		in := &Ops[i]
+		b = append(b, fmt.Sprintf("| %d | `%s` | %s | %s |\n", i, in.Name, fmts[in.Format], in.Doc)...)
+	}
+	return string(b)
+}

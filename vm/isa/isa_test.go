@@ -3,6 +3,7 @@ package isa_test
 import (
 	"bytes"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -244,4 +245,15 @@ func main() {
 		}
 		_ = mach.Run() // any error is fine; a host panic fails the fuzzer
 	})
+}
+
+// TestDocHasOpTable keeps the ISA table of docs/vm.md in sync with the opcode table.
+func TestDocHasOpTable(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/vm.md")
+	if err != nil {
+		t.Skipf("docs/vm.md not readable: %v", err)
+	}
+	if !strings.Contains(string(doc), isa.OpTable()) {
+		t.Fatal("docs/vm.md does not contain the current opcode table (paste isa.OpTable())")
+	}
 }

@@ -1,0 +1,52 @@
+#!/bin/sh
+# bench-vm: the process VM against Lua 5.4, LuaJIT's interpreter (-joff) and native Go, on the
+# programs of vm/testdata/bench (each exists as .go for minictr and .lua for Lua).
+# Uses hyperfine when installed (median of RUNS runs), else a plain timing loop.
+# Environment: RUNS (default 3), NBODY_N (nbody steps, default 5000000), BENCHES (list).
+set -eu
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin/minictr}
+RUNS=${RUNS:-3}
+NBODY_N=${NBODY_N:-5000000}
+BENCHES=${BENCHES:-"fib loop sieve nbody strs maps chans"}
+DIR=vm/testdata/bench
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+[ -x "$BIN" ] || { echo "bench-vm: $BIN missing (run make build)" >&2; exit 1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+for tool in lua5.4 luajit hyperfine go; do
+	have "$tool" || echo "bench-vm: $tool not installed: its column is skipped (apt-get install lua5.4 luajit hyperfine)" >&2
+done
+
+# median wall time in seconds of a command line
+measure() {
+	if have hyperfine; then
+		hyperfine -N --warmup 1 --runs "$RUNS" --export-csv "$TMP/h.csv" "$1" >/dev/null 2>&1 || { echo "-"; return; }
+		awk -F, 'NR==2 {printf "%.3f", $4}' "$TMP/h.csv"
+	else
+		i=0; : >"$TMP/t"
+		while [ $i -lt "$RUNS" ]; do
+			s=$(date +%s.%N); sh -c "$1" >/dev/null 2>&1 || { echo "-"; return; }; e=$(date +%s.%N)
+			echo "$e - $s" | bc >>"$TMP/t"; i=$((i + 1))
+		done
+		sort -n "$TMP/t" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
+	fi
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx", a / b }'; }
+
+printf '%-7s %9s %9s %11s %9s %12s %12s\n' bench minictr lua5.4 "luajit-joff" "go(native)" "lua/minictr" "joff/minictr"
+for b in $BENCHES; do
+	args=""
+	[ "$b" = nbody ] && args=$NBODY_N
+	"$BIN" vm build -o "$TMP/$b.mbc" "$DIR/$b.go"
+	vmt=$(measure "$BIN vm run $TMP/$b.mbc $args")
+	luat=-; jitt=-; got=-
+	have lua5.4 && luat=$(measure "lua5.4 $DIR/$b.lua $args")
+	have luajit && jitt=$(measure "luajit -joff $DIR/$b.lua $args")
+	if have go; then
+		go build -o "$TMP/$b.native" "$DIR/$b.go" && got=$(measure "$TMP/$b.native $args")
+	fi
+	printf '%-7s %9s %9s %11s %9s %12s %12s\n' "$b" "$vmt" "$luat" "$jitt" "$got" "$(ratio "$luat" "$vmt")" "$(ratio "$jitt" "$vmt")"
+done
