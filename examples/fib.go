@@ -1,3 +1,5 @@
+//go:build ignore
+
 // fib: recursive Fibonacci on the minictr process VM.
 //
 //	minictr vm run examples/fib.go

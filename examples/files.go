@@ -1,3 +1,5 @@
+//go:build ignore
+
 // files: host files are reachable only under directories granted with --dir host:guest.
 //
 //	mkdir -p /tmp/vmdata && echo hello > /tmp/vmdata/in.txt

@@ -1,3 +1,5 @@
+//go:build ignore
+
 // threads: the difference between --threads=user and --threads=hybrid.
 //
 // Goroutines are green threads scheduled by the VM on one OS thread. With --threads=user a

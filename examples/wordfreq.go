@@ -1,3 +1,5 @@
+//go:build ignore
+
 // wordfreq: counts words on stdin (bufio.Scanner, maps, sort, Printf widths).
 //
 //	echo "a b a c b a" | minictr vm run examples/wordfreq.go
