@@ -55,12 +55,14 @@ func BootLinux(ctx context.Context, lc LinuxConfig) (*Result, error) {
 func RunInitramfs(ctx context.Context, lc LinuxConfig) (int, *Result, error) {
 	var console bytes.Buffer
 	if lc.Console != nil {
-		lc.Console = io.MultiWriter(&console, lc.Console)
+		f := &initramfs.ConsoleFilter{W: lc.Console}
+		defer f.Flush()
+		lc.Console = io.MultiWriter(&console, f)
 	} else {
 		lc.Console = &console
 	}
 	if lc.Cmdline == "" {
-		lc.Cmdline = "console=ttyS0 panic=-1 quiet acpi=off"
+		lc.Cmdline = "console=ttyS0 panic=-1 quiet loglevel=1 acpi=off"
 	}
 	res, err := BootLinux(ctx, lc)
 	if err != nil {

@@ -26,6 +26,7 @@ func init() {
 
 const vmmUsage = `usage: minictr vmm run --kernel K [--initrd I] [--cmdline C] [--mem 256M] [--timeout 30s]
        minictr vmm hello [--mode real|protected|long|user] [--trace]
+       minictr vmm exec --rootfs DIR [--vmm qemu|minictr] [--kernel K] [--env K=V] -- CMD [ARG...]
        minictr vmm kernel      # fetch Debian's kernel into the store, print its paths
        minictr vmm initramfs [--rootfs DIR] [--init minictr-init] -o FILE -- CMD [ARG...]`
 
@@ -40,6 +41,8 @@ func runVMM(g *Globals, args []string) error {
 		return vmmRun(args[1:])
 	case "initramfs":
 		return vmmInitramfs(args[1:])
+	case "exec":
+		return vmmExec(args[1:])
 	case "kernel":
 		kf, err := linux.DebianKernel(context.Background(), "")
 		if err != nil {
@@ -239,6 +242,39 @@ func vmmRunQEMU(kernel, initrd, cmdline string, size uint64, timeout time.Durati
 	code, err := initramfs.RunQEMU(context.Background(), initramfs.QEMUConfig{
 		Kernel: kernel, Initrd: initrd, Cmdline: cmdline, MemMiB: int(size >> 20), Accel: accel,
 		Console: os.Stdout, Timeout: timeout,
+	})
+	if err != nil {
+		return err
+	}
+	return ExitCode(code)
+}
+
+// vmmExec runs a command of a root filesystem under a guest kernel: what
+// `run --isolation vm IMAGE` does once the image is unpacked.
+func vmmExec(args []string) error {
+	fs := pflag.NewFlagSet("vmm exec", pflag.ContinueOnError)
+	rootfs := fs.String("rootfs", "", "root filesystem of the guest (an unpacked image)")
+	vmmName := fs.String("vmm", "", "qemu or minictr (default: minictr where KVM runs guest kernels at full speed, else qemu)")
+	kernel := fs.String("kernel", "", "kernel (default: Debian's, fetched once into the store)")
+	initPath := fs.String("init", "", "static init (default: minictr-init next to minictr, or $MINICTR_INIT)")
+	env := fs.StringArray("env", nil, "environment variable for the command (KEY=VALUE, repeatable)")
+	mem := fs.String("mem", "256M", "guest memory")
+	timeout := fs.Duration("timeout", 2*time.Minute, "stop the guest after this long")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("vmm exec: no command")
+	}
+	size, err := vmm.ParseSize(*mem)
+	if err != nil {
+		return fmt.Errorf("vmm exec: --mem: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	code, err := vmm.RunImage(ctx, vmm.ImageRun{
+		Rootfs: *rootfs, Args: fs.Args(), Env: *env, VMM: *vmmName, Kernel: *kernel, Init: *initPath,
+		MemMiB: int(size >> 20), Timeout: *timeout, Console: os.Stdout, Log: os.Stderr,
 	})
 	if err != nil {
 		return err

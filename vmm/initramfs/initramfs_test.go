@@ -192,3 +192,15 @@ func TestQEMUExitCode(t *testing.T) {
 	}
 	t.Log(fmt.Sprintf("qemu (%s) boot + command + power-off: %s", accel, time.Since(start).Round(time.Millisecond)))
 }
+
+func TestConsoleFilter(t *testing.T) {
+	var out bytes.Buffer
+	f := &ConsoleFilter{W: &out}
+	for _, c := range []string{"hel", "lo\r\nMINICTR_EXIT", "_STATUS=3\r\n", "tail"} {
+		f.Write([]byte(c))
+	}
+	f.Flush()
+	if out.String() != "hello\ntail" {
+		t.Fatalf("filtered console = %q", out.String())
+	}
+}

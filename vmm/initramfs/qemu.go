@@ -67,7 +67,7 @@ type QEMUConfig struct {
 	Cmdline string        // extra kernel arguments (console=ttyS0 and friends are added)
 	MemMiB  int           // default 256
 	Accel   Accel         // default DetectAccel()
-	Console io.Writer     // the guest's console as it comes (nil: discarded)
+	Console io.Writer     // the guest's console, through a ConsoleFilter (nil: discarded)
 	Timeout time.Duration // default 2 minutes
 }
 
@@ -87,7 +87,9 @@ func RunQEMU(ctx context.Context, c QEMUConfig) (exitCode int, err error) {
 	var out syncBuffer
 	var w io.Writer = &out
 	if c.Console != nil {
-		w = io.MultiWriter(&out, c.Console)
+		f := &ConsoleFilter{W: c.Console}
+		defer f.Flush()
+		w = io.MultiWriter(&out, f)
 	}
 	cmd.Stdout = w
 	cmd.Stderr = w
@@ -128,7 +130,9 @@ func QEMUArgs(c *QEMUConfig) ([]string, error) {
 	if c.Timeout == 0 {
 		c.Timeout = 2 * time.Minute
 	}
-	cmdline := "console=ttyS0 panic=-1 quiet pci=off"
+	// loglevel=1: only the kernel's alerts and panics reach the console, so that it shows the
+	// command's output (add loglevel=7 to Cmdline to see the boot).
+	cmdline := "console=ttyS0 panic=-1 quiet loglevel=1"
 	if c.Accel == AccelTCG {
 		// Under TCG, calibrating the TSC against the emulated PIT fails now and then on a
 		// loaded host, and with no other clock (microvm has no HPET or PM timer) the kernel
