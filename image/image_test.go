@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minictr/minictr/image/archive"
-	it "github.com/minictr/minictr/image/internal/imagetest"
+	it "github.com/minictr/minictr/image/imagetest"
 	"github.com/minictr/minictr/image/store"
 	"github.com/minictr/minictr/rootfs/snapshot"
 )

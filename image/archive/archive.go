@@ -54,8 +54,16 @@ func Load(ctx context.Context, s *store.Store, src string, opts Options) ([]Load
 	defer release()
 	path, tag := src, ""
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if i := strings.LastIndexByte(src, ':'); i > 0 {
-			path, tag = src[:i], src[i+1:]
+		// DIR:TAG, where the tag may itself hold a ':' (name:tag): the first prefix that
+		// exists is the path.
+		for i := 0; i < len(src); i++ {
+			if src[i] != ':' || i == 0 {
+				continue
+			}
+			if _, err := os.Stat(src[:i]); err == nil {
+				path, tag = src[:i], src[i+1:]
+				break
+			}
 		}
 	}
 	fi, err := os.Stat(path)

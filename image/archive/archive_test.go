@@ -10,7 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/minictr/minictr/image"
-	it "github.com/minictr/minictr/image/internal/imagetest"
+	it "github.com/minictr/minictr/image/imagetest"
 	"github.com/minictr/minictr/image/store"
 	"github.com/minictr/minictr/rootfs/snapshot"
 )

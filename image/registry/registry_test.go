@@ -23,7 +23,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/minictr/minictr/image"
-	it "github.com/minictr/minictr/image/internal/imagetest"
+	it "github.com/minictr/minictr/image/imagetest"
 	"github.com/minictr/minictr/image/reference"
 	"github.com/minictr/minictr/image/store"
 )

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -165,8 +166,9 @@ type extractor struct {
 	buf   []byte
 
 	// One cached parent directory: tar entries come grouped by directory.
-	cacheName string
-	cacheFd   int
+	cacheName   string
+	cacheFd     int
+	cacheSetgid int // -1 unknown, 0 no, 1 yes
 
 	dirs []dirTimes // set after all entries, deepest last in, first out
 	// implicit holds directories created only as parents, in overlay mode, to be given the
@@ -207,7 +209,7 @@ func (x *extractor) dropCache() {
 	if x.cacheFd >= 0 {
 		unix.Close(x.cacheFd)
 	}
-	x.cacheFd, x.cacheName = -1, ""
+	x.cacheFd, x.cacheName, x.cacheSetgid = -1, "", -1
 }
 
 // parent returns a descriptor of directory dir (root-relative), creating missing directories.
@@ -392,12 +394,15 @@ func isWhiteoutDev(st *unix.Stat_t) bool {
 
 func (x *extractor) file(hdr *tar.Header, r io.Reader, pfd int, name, base string) error {
 	flags := unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Openat(pfd, base, flags, 0o600)
+	// Created with its permission bits, so that the common case (no setuid bits, nothing the
+	// umask removes, owned by root) needs neither chmod nor chown afterwards.
+	perm := uint32(hdr.Mode & 0o777)
+	fd, err := unix.Openat(pfd, base, flags, perm)
 	if errors.Is(err, unix.EEXIST) {
 		if err := x.removeAt(pfd, name, base); err != nil {
 			return &EntryError{hdr.Name, "replace existing", err}
 		}
-		fd, err = unix.Openat(pfd, base, flags, 0o600)
+		fd, err = unix.Openat(pfd, base, flags, perm)
 	}
 	if err != nil {
 		return &EntryError{hdr.Name, "create file", err}
@@ -542,7 +547,22 @@ func (x *extractor) replace(pfd int, name, base string) error {
 // meta sets owner, mode, xattrs and times of base (in pfd), or of fd when fd >= 0.
 func (x *extractor) meta(hdr *tar.Header, pfd int, base string, fd int, isDir bool) error {
 	isLink := hdr.Typeflag == tar.TypeSymlink
-	if !x.opts.NoSameOwner {
+	// A new regular file of root's in a directory without setgid already has the right owner
+	// and, when the umask took nothing away, the right mode.
+	fresh := fd >= 0 && hdr.Uid == 0 && hdr.Gid == 0 && euid == 0 && !x.parentSetgid(pfd)
+	if fresh && hdr.Mode&0o7000 == 0 && uint32(hdr.Mode&0o777)&^processUmask == uint32(hdr.Mode&0o777) {
+		if len(hdr.PAXRecords) > 0 {
+			if err := x.xattrs(hdr, pfd, base, fd); err != nil {
+				return err
+			}
+		}
+		ts := [2]unix.Timespec{timespec(hdr.AccessTime, hdr.ModTime), timespec(hdr.ModTime, time.Time{})}
+		if err := unix.UtimesNanoAt(pfd, base, ts[:], unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return &EntryError{hdr.Name, "set times", err}
+		}
+		return nil
+	}
+	if !x.opts.NoSameOwner && !fresh {
 		var err error
 		if fd >= 0 {
 			err = unix.Fchown(fd, hdr.Uid, hdr.Gid)
@@ -581,6 +601,36 @@ func (x *extractor) meta(hdr *tar.Header, pfd int, base string, fd int, isDir bo
 		return &EntryError{hdr.Name, "set times", err}
 	}
 	return nil
+}
+
+var (
+	euid         = os.Geteuid()
+	processUmask = readUmask()
+)
+
+func readUmask() uint32 {
+	old := unix.Umask(0o022)
+	unix.Umask(old)
+	return uint32(old)
+}
+
+// parentSetgid says whether directory pfd has the setgid bit (new files then take its group).
+func (x *extractor) parentSetgid(pfd int) bool {
+	if pfd == x.cacheFd && x.cacheSetgid >= 0 {
+		return x.cacheSetgid == 1
+	}
+	var st unix.Stat_t
+	if unix.Fstat(pfd, &st) != nil {
+		return true // unknown: take the slow, exact path
+	}
+	sg := st.Mode&unix.S_ISGID != 0
+	if pfd == x.cacheFd {
+		x.cacheSetgid = 0
+		if sg {
+			x.cacheSetgid = 1
+		}
+	}
+	return sg
 }
 
 func timespec(t, fallback time.Time) unix.Timespec {

@@ -1,4 +1,5 @@
-// Package imagetest builds small images for tests: tar layers, OCI layouts written by our own
+// Package imagetest builds small images for tests (used by the image packages and by the
+// end-to-end tests in tests/image): tar layers, OCI layouts written by our own
 // code, busybox root filesystems, and a tree comparison.
 package imagetest
 
