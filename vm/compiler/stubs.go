@@ -271,6 +271,37 @@ func GOMAXPROCS(n int) int
 func GC()
 `,
 	"sort": `package sort
+func lenOf(x any) int
+func swap(x any, i, j int)
+func Slice(x any, less func(i, j int) bool) { quickSlice(x, less, 0, lenOf(x)-1) }
+func quickSlice(x any, less func(i, j int) bool, lo, hi int) {
+	for lo < hi {
+		swap(x, (lo+hi)/2, hi)
+		p := lo
+		for i := lo; i < hi; i++ {
+			if less(i, hi) {
+				swap(x, i, p)
+				p++
+			}
+		}
+		swap(x, p, hi)
+		if p-lo < hi-p {
+			quickSlice(x, less, lo, p-1)
+			lo = p + 1
+		} else {
+			quickSlice(x, less, p+1, hi)
+			hi = p - 1
+		}
+	}
+}
+func SliceStable(x any, less func(i, j int) bool) {
+	n := lenOf(x)
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && less(j, j-1); j-- {
+			swap(x, j, j-1)
+		}
+	}
+}
 func Ints(x []int) { quickInts(x, 0, len(x)-1) }
 func quickInts(x []int, lo, hi int) {
 	for lo < hi {

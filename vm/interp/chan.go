@@ -35,8 +35,14 @@ func (c *Chan) zero() slot {
 func popLive(q *[]*sudog) *sudog {
 	for len(*q) > 0 {
 		s := (*q)[0]
-		(*q)[0] = nil
-		*q = (*q)[1:]
+		if len(*q) == 1 {
+			(*q)[0] = nil
+			*q = (*q)[:0] // keep the backing array
+		} else {
+			copy(*q, (*q)[1:])
+			(*q)[len(*q)-1] = nil
+			*q = (*q)[:len(*q)-1]
+		}
 		if s.sel == nil || !s.sel.done {
 			return s
 		}

@@ -276,6 +276,32 @@ func init() {
 				return func(n []uint64, r []any) { r[0], n[1] = line, b2u(ok) }
 			}
 		}},
+		"sort.lenOf": {1, 1, func(m *Machine, g *G, n []uint64, r []any) {
+			iv, _ := r[0].(*Iface)
+			n[0] = 0
+			if iv != nil {
+				n[0] = uint64(lenOf(iv.R))
+			}
+		}, nil},
+		"sort.swap": {3, 0, func(m *Machine, g *G, n []uint64, r []any) {
+			iv, _ := r[0].(*Iface)
+			if iv == nil {
+				return
+			}
+			i, j := n[1], n[2]
+			l := uint64(lenOf(iv.R))
+			if i >= l || j >= l {
+				panic(&trap{msg: fmt.Sprintf("index out of range [%d] with length %d", max(i, j), l)})
+			}
+			switch s := iv.R.(type) {
+			case []uint64:
+				s[i], s[j] = s[j], s[i]
+			case []byte:
+				s[i], s[j] = s[j], s[i]
+			case []any:
+				s[i], s[j] = s[j], s[i]
+			}
+		}, nil},
 		"runtime.NumGoroutine": {0, 1, func(m *Machine, g *G, n []uint64, r []any) { n[0] = uint64(len(m.gs)) }, nil},
 		"runtime.GOMAXPROCS":   {1, 1, func(m *Machine, g *G, n []uint64, r []any) { n[0] = 1 }, nil},
 		"runtime.fatal": {1, 0, func(m *Machine, g *G, n []uint64, r []any) {

@@ -896,7 +896,8 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			if c == nil || !m.trySend(c, v) {
 				fr.pc = pc
 				if c != nil {
-					c.sendq = append(c.sendq, &sudog{g: g, val: v, okIdx: -1})
+					g.sd = sudog{g: g, val: v, okIdx: -1}
+					c.sendq = append(c.sendq, &g.sd)
 				}
 				g.wait = "chan send"
 				if g.nested > 0 {
@@ -923,7 +924,8 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					okIdx = fr.base + int(a) + 1
 				}
 				if c != nil {
-					c.recvq = append(c.recvq, &sudog{g: g, idx: fr.base + int(a), okIdx: okIdx})
+					g.sd = sudog{g: g, idx: fr.base + int(a), okIdx: okIdx}
+					c.recvq = append(c.recvq, &g.sd)
 				}
 				g.wait = "chan receive"
 				if g.nested > 0 {

@@ -108,6 +108,7 @@ type G struct {
 	state     int
 	wait      string
 	pendPanic string // panic to raise when resumed (send on a channel closed meanwhile)
+	sd        sudog  // reused for plain (non-select) channel waits
 	nested    int
 }
 
@@ -129,6 +130,7 @@ type Machine struct {
 	errw       io.Writer
 	stdin      *bufio.Reader
 	runq       []*G
+	rhead      int
 	gs         map[int]*G
 	nextID     int
 	cur        *G
@@ -347,7 +349,7 @@ const timeslice = 1 << 15
 
 func (m *Machine) schedule() {
 	for !m.exited {
-		if len(m.runq) == 0 {
+		if len(m.runq) == m.rhead {
 			if m.pend > 0 {
 				m.out.Flush()
 				c := <-m.done
@@ -357,9 +359,15 @@ func (m *Machine) schedule() {
 			m.deadlock()
 			return
 		}
-		g := m.runq[0]
-		m.runq[0] = nil
-		m.runq = m.runq[1:]
+		g := m.runq[m.rhead]
+		m.runq[m.rhead] = nil
+		m.rhead++
+		if m.rhead == len(m.runq) {
+			m.runq, m.rhead = m.runq[:0], 0 // keep the backing array: no allocation per switch
+		} else if m.rhead > 64 && m.rhead > len(m.runq)/2 {
+			n := copy(m.runq, m.runq[m.rhead:])
+			m.runq, m.rhead = m.runq[:n], 0
+		}
 		if g.state == gDone {
 			continue
 		}
