@@ -503,6 +503,14 @@ func (x *extractor) link(hdr *tar.Header, pfd int, name, base string) error {
 	}
 	tdir, tbase := path.Split(target)
 	tfd, err := x.resolveDir(strings.TrimSuffix(tdir, "/"))
+	if (errors.Is(err, unix.ENOENT) || err == nil && !existsAt(tfd, tbase)) && x.opts.Whiteouts == OverlayWhiteouts && len(x.opts.Lowers) > 0 {
+		// In a per-layer snapshot, the target may be in a layer below: copy it (the merged
+		// view then has two files with the same content instead of one inode).
+		if err == nil && tfd != x.rootf {
+			unix.Close(tfd)
+		}
+		return x.copyFromLower(hdr, pfd, name, base, target)
+	}
 	if err != nil {
 		return &EntryError{hdr.Name, "open hardlink target's directory " + hdr.Linkname, err}
 	}
@@ -530,6 +538,61 @@ func (x *extractor) link(hdr *tar.Header, pfd int, name, base string) error {
 	}
 	x.noteCreated(name)
 	return nil
+}
+
+func existsAt(dfd int, base string) bool {
+	var st unix.Stat_t
+	return unix.Fstatat(dfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil
+}
+
+// copyFromLower makes name a copy of target as found in the topmost lower layer that has it.
+func (x *extractor) copyFromLower(hdr *tar.Header, pfd int, name, base, target string) error {
+	if x.opts.WaitLowers != nil {
+		if err := x.opts.WaitLowers(); err != nil {
+			return &EntryError{hdr.Name, "wait for the layers below", err}
+		}
+	}
+	tdir, tbase := path.Split(target)
+	tdir = strings.TrimSuffix(tdir, "/")
+	for _, lower := range x.opts.Lowers {
+		lfd, err := unix.Open(lower, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		dfd := lfd
+		if tdir != "" {
+			dfd, err = openInRoot(lfd, lower, tdir, x.openat2)
+		}
+		unix.Close(lfd)
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		err = unix.Fstatat(dfd, tbase, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err != nil {
+			unix.Close(dfd)
+			continue
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			unix.Close(dfd)
+			return &EntryError{hdr.Name, "hardlink to " + hdr.Linkname, fmt.Errorf("target in a lower layer is not a regular file")}
+		}
+		src, err := unix.Openat(dfd, tbase, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		unix.Close(dfd)
+		if err != nil {
+			return &EntryError{hdr.Name, "open hardlink target " + hdr.Linkname + " in a lower layer", err}
+		}
+		f := os.NewFile(uintptr(src), target)
+		defer f.Close()
+		h := *hdr
+		h.Typeflag, h.Size = tar.TypeReg, st.Size
+		h.Mode, h.Uid, h.Gid = int64(st.Mode&0o7777), int(st.Uid), int(st.Gid)
+		h.ModTime = time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
+		h.AccessTime = h.ModTime
+		h.PAXRecords = nil
+		return x.file(&h, f, pfd, name, base)
+	}
+	return &EntryError{hdr.Name, "hardlink target " + hdr.Linkname, fmt.Errorf("target in neither this layer nor a lower one")}
 }
 
 // replace removes whatever exists at base (a file, a link, a node, or a whole directory).
