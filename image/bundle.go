@@ -77,7 +77,7 @@ func PrepareBundle(ctx context.Context, s *store.Store, ref, id string, opts Run
 	for _, c := range img.ChainIDs {
 		chains = append(chains, c.String())
 	}
-	if err := store.WriteFileAtomic(filepath.Join(dir, snapshotsFile), []byte(strings.Join(chains, "\n")+"\n"), 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, snapshotsFile), []byte(strings.Join(chains, "\n")+"\n")); err != nil {
 		return fail(err)
 	}
 	sn, err := Snapshotter(s)
@@ -120,10 +120,25 @@ func PrepareBundle(ctx context.Context, s *store.Store, ref, id string, opts Run
 	if err != nil {
 		return fail(fmt.Errorf("encode config.json: %w", err))
 	}
-	if err := store.WriteFileAtomic(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
+	if err := writeFile(filepath.Join(dir, "config.json"), cfg); err != nil {
 		return fail(err)
 	}
 	return b, cleanup, nil
+}
+
+// writeFile writes a file of the container's directory through a temp file and a rename,
+// without fsync: the directory does not outlive a crash of the host in any useful way (the
+// container is gone), and fsync costs milliseconds on every start.
+func writeFile(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 func maxParallel() int {

@@ -29,7 +29,7 @@ func needRoot(t *testing.T) {
 // featureLayers is a busybox base and two layers that delete files, replace a directory,
 // make directories opaque (the marker before and after the directory's own entry), and add
 // hardlinks and symlinks.
-func featureLayers(t *testing.T) [][]byte {
+func featureLayers(t testing.TB) [][]byte {
 	base := t.TempDir()
 	it.Busybox(t, base)
 	l1 := it.TarDir(t, base)
@@ -66,7 +66,15 @@ var testConfig = ocispec.ImageConfig{
 	ExposedPorts: map[string]struct{}{"80/tcp": {}}, Volumes: map[string]struct{}{"/data": {}},
 }
 
-func loadFeatureImage(t *testing.T) (*store.Store, string) {
+func loadFeatureImage(t *testing.T) (*store.Store, string) { return loadFeatureImageB(t) }
+
+func needRootB(b testing.TB) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+}
+
+func loadFeatureImageB(t testing.TB) (*store.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
 	layout := filepath.Join(dir, "layout")
