@@ -2,7 +2,8 @@
 # bench-vm: the process VM against Lua 5.4, LuaJIT's interpreter (-joff) and native Go, on the
 # programs of vm/testdata/bench (each exists as .go for minictr and .lua for Lua).
 # Uses hyperfine when installed (median of RUNS runs), else a plain timing loop.
-# Environment: RUNS (default 3), NBODY_N (nbody steps, default 5000000), BENCHES (list).
+# Environment: RUNS (default 3), NBODY_N (nbody steps, default 5000000), BENCHES (list),
+# CPU=1 to report user+system CPU time instead of wall time.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin/minictr}
@@ -19,11 +20,16 @@ for tool in lua5.4 luajit hyperfine go; do
 	have "$tool" || echo "bench-vm: $tool not installed: its column is skipped (apt-get install lua5.4 luajit hyperfine)" >&2
 done
 
-# median wall time in seconds of a command line
+# time in seconds of a command line: the median wall time, or with CPU=1 the mean user+system
+# CPU time (steadier when the machine is shared)
 measure() {
 	if have hyperfine; then
 		hyperfine -N --warmup 1 --runs "$RUNS" --export-csv "$TMP/h.csv" "$1" >/dev/null 2>&1 || { echo "-"; return; }
-		awk -F, 'NR==2 {printf "%.3f", $4}' "$TMP/h.csv"
+		if [ "${CPU:-0}" = 1 ]; then
+			awk -F, 'NR==2 {printf "%.3f", $5 + $6}' "$TMP/h.csv"
+		else
+			awk -F, 'NR==2 {printf "%.3f", $4}' "$TMP/h.csv"
+		fi
 	else
 		i=0; : >"$TMP/t"
 		while [ $i -lt "$RUNS" ]; do

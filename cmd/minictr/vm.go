@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -119,6 +120,9 @@ func vmRun(args []string) error {
 		}
 		opts.Dirs = append(opts.Dirs, vm.Dir{Host: host, Guest: guest})
 	}
+	// the interpreter allocates little garbage but large live tables: collect less often
+	// (--max-memory is enforced by the VM itself)
+	debug.SetGCPercent(400)
 	prog := fs.Arg(0)
 	opts.Args = append([]string{prog}, fs.Args()[1:]...)
 	m, err := vm.Load(prog)

@@ -234,8 +234,8 @@ func (m *Machine) formatArg(g *G, b *strings.Builder, v *Iface, spec string, ver
 				}
 				sort.Slice(items, func(i, j int) bool { return items[i].sk < items[j].sk })
 			} else {
-				for _, k := range mp.I.keyList() {
-					s, _ := mp.I.get(k)
+				for _, k := range mp.intKeys() {
+					s, _ := mp.getInt(k)
 					items = append(items, kv{k: &Iface{T: t.key, N: k}, v: elemIface(t.elem, s.n, s.r), ik: k})
 				}
 				signed := t.key.kind >= isa.KInt && t.key.kind <= isa.KInt64

@@ -4,30 +4,29 @@ package interp
 // of entries so a probe touches one cache line) for maps with integer-like keys. Its hash folds
 // high bits into low ones and otherwise keeps key order, so nearby keys stay in nearby slots
 // (as Lua's tables do); the VM's map[int]T workloads run faster than with the general Go map.
-type intMap struct {
-	ents []intEntry
+type intMap[V any] struct {
+	ents []intEntry[V]
 	n    int
 	mask uint64
 }
 
-type intEntry struct {
+type intEntry[V any] struct {
 	k    uint64
-	v    slot
+	v    V
 	used bool
 }
 
-func newIntMap() *intMap { return &intMap{} }
-
 func mix(k uint64) uint64 { return k ^ k>>21 ^ k>>42 }
 
-func (t *intMap) get(k uint64) (slot, bool) {
+func (t *intMap[V]) get(k uint64) (V, bool) {
+	var zero V
 	if t.n == 0 {
-		return slot{}, false
+		return zero, false
 	}
 	for i := mix(k) & t.mask; ; i = (i + 1) & t.mask {
 		e := &t.ents[i]
 		if !e.used {
-			return slot{}, false
+			return zero, false
 		}
 		if e.k == k {
 			return e.v, true
@@ -35,7 +34,7 @@ func (t *intMap) get(k uint64) (slot, bool) {
 	}
 }
 
-func (t *intMap) set(k uint64, v slot) {
+func (t *intMap[V]) set(k uint64, v V) {
 	if 2*(t.n+1) > len(t.ents) {
 		t.grow()
 	}
@@ -46,17 +45,17 @@ func (t *intMap) set(k uint64, v slot) {
 			return
 		}
 	}
-	t.ents[i] = intEntry{k: k, v: v, used: true}
+	t.ents[i] = intEntry[V]{k: k, v: v, used: true}
 	t.n++
 }
 
-func (t *intMap) grow() {
+func (t *intMap[V]) grow() {
 	n := 2 * len(t.ents)
 	if n < 8 {
 		n = 8
 	}
 	old := t.ents
-	t.ents, t.mask, t.n = make([]intEntry, n), uint64(n-1), 0
+	t.ents, t.mask, t.n = make([]intEntry[V], n), uint64(n-1), 0
 	for i := range old {
 		if old[i].used {
 			t.set(old[i].k, old[i].v)
@@ -64,7 +63,7 @@ func (t *intMap) grow() {
 	}
 }
 
-func (t *intMap) del(k uint64) {
+func (t *intMap[V]) del(k uint64) {
 	if t.n == 0 {
 		return
 	}
@@ -85,11 +84,11 @@ func (t *intMap) del(k uint64) {
 			i = j
 		}
 	}
-	t.ents[i] = intEntry{}
+	t.ents[i] = intEntry[V]{}
 	t.n--
 }
 
-func (t *intMap) keyList() []uint64 {
+func (t *intMap[V]) keyList() []uint64 {
 	out := make([]uint64, 0, t.n)
 	for i := range t.ents {
 		if t.ents[i].used {

@@ -4,7 +4,7 @@ import "testing"
 
 // TestIntMapAgainstGoMap drives intMap and a Go map with the same operations.
 func TestIntMapAgainstGoMap(t *testing.T) {
-	im := newIntMap()
+	im := &intMap[slot]{}
 	ref := map[uint64]uint64{}
 	x := uint64(12345)
 	for step := 0; step < 200000; step++ {

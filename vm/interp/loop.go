@@ -507,7 +507,11 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			if mp.strKey {
 				mp.S = map[string]slot{}
 			} else {
-				mp.I = newIntMap()
+				if t.elem.kind.IsRef() {
+					mp.I = &intMap[slot]{}
+				} else {
+					mp.IN = &intMap[uint64]{}
+				}
 			}
 			F[a] = mp
 		case isa.MAPGET:
@@ -520,7 +524,11 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					k, _ := F[c].(string)
 					v, ok = mp.S[k]
 				} else {
-					v, ok = mp.I.get(R[c])
+					if mp.IN != nil {
+						v.n, ok = mp.IN.get(R[c])
+					} else {
+						v, ok = mp.I.get(R[c])
+					}
 				}
 				if !ok && mp.T.elem.kind.IsAggregate() {
 					v.r = newZero(mp.T.elem)
@@ -537,7 +545,11 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 				k, _ := F[b].(string)
 				mp.S[k] = slot{R[c], F[c]}
 			} else {
-				mp.I.set(R[b], slot{R[c], F[c]})
+				if mp.IN != nil {
+					mp.IN.set(R[b], R[c])
+				} else {
+					mp.I.set(R[b], slot{R[c], F[c]})
+				}
 			}
 		case isa.MAPDEL:
 			mp, _ := F[a].(*Map)
@@ -547,7 +559,11 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					k, _ := F[b].(string)
 					delete(mp.S, k)
 				} else {
-					mp.I.del(R[b])
+					if mp.IN != nil {
+						mp.IN.del(R[b])
+					} else {
+						mp.I.del(R[b])
+					}
 				}
 			}
 		case isa.MAPITER:
@@ -560,7 +576,11 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 						it.sk = append(it.sk, k)
 					}
 				} else {
-					it.ik = mp.I.keyList()
+					if mp.IN != nil {
+						it.ik = mp.IN.keyList()
+					} else {
+						it.ik = mp.I.keyList()
+					}
 				}
 			}
 			F[a] = it
@@ -584,7 +604,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					}
 					k := it.ik[it.next]
 					it.next++
-					if v, ok := it.m.I.get(k); ok {
+					if v, ok := it.m.getInt(k); ok {
 						R[a], R[a+1], F[a+1] = k, v.n, v.r
 						found = true
 					}

@@ -56,7 +56,8 @@ type slot struct {
 // Map is a Go map keyed by an integer-like value or a string.
 type Map struct {
 	T      *rtype
-	I      *intMap
+	I      *intMap[slot]   // integer keys, reference values
+	IN     *intMap[uint64] // integer keys, scalar values (no pointers for the GC to scan)
 	S      map[string]slot
 	strKey bool
 }
@@ -67,6 +68,9 @@ func (m *Map) Len() int {
 	}
 	if m.strKey {
 		return len(m.S)
+	}
+	if m.IN != nil {
+		return m.IN.n
 	}
 	return m.I.n
 }
@@ -128,4 +132,19 @@ func copyInto(dst, src *Struct) {
 			dst.R[k] = clone(sub)
 		}
 	}
+}
+
+func (m *Map) getInt(k uint64) (slot, bool) {
+	if m.IN != nil {
+		n, ok := m.IN.get(k)
+		return slot{n: n}, ok
+	}
+	return m.I.get(k)
+}
+
+func (m *Map) intKeys() []uint64 {
+	if m.IN != nil {
+		return m.IN.keyList()
+	}
+	return m.I.keyList()
 }
