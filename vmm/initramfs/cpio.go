@@ -7,6 +7,7 @@ package initramfs
 import (
 	"fmt"
 	"io"
+	"strings"
 )
 
 // The newc format (the kernel's Documentation/driver-api/early-userspace/buffer-format.rst):
@@ -58,8 +59,8 @@ func (w *Writer) WriteEntry(h Header, data []byte) error {
 	if w.err != nil {
 		return w.err
 	}
-	if len(h.Name) == 0 || len(h.Name) > 4095 {
-		return fmt.Errorf("cpio entry %q: name length %d out of range", h.Name, len(h.Name))
+	if len(h.Name) == 0 || len(h.Name) > 4095 || strings.IndexByte(h.Name, 0) >= 0 {
+		return fmt.Errorf("cpio entry %q: name empty, longer than 4095 bytes or with a NUL", h.Name)
 	}
 	if uint64(len(data)) > 0xffffffff {
 		return fmt.Errorf("cpio entry %q: %d bytes is more than newc can record", h.Name, len(data))

@@ -123,6 +123,10 @@ func decodeXZ(p []byte, limit int) ([]byte, error) {
 			return nil, fmt.Errorf("check of the decompressed data: stream has % x, data gives % x", want, got)
 		}
 	}
+	// One block only (what the kernel's build writes): the index must follow.
+	if next := at + len(got); next >= len(p) || p[next] != 0x00 {
+		return nil, errors.New("more than one block: not supported (the kernel's build writes one)")
+	}
 	return out, nil
 }
 
