@@ -153,7 +153,7 @@ func compressors(t *testing.T) map[Compression]func([]byte) []byte {
 	// xz as the kernel's build runs it (scripts/xz_wrap.sh), when the xz tool is installed.
 	if _, err := exec.LookPath("xz"); err == nil {
 		m[XZ] = func(p []byte) []byte {
-			cmd := exec.Command("xz", "--format=xz", "--check=crc32", "--x86", "--lzma2=dict=1MiB", "-c")
+			cmd := exec.Command("xz", "--format=xz", "-T1", "--check=crc32", "--x86", "--lzma2=dict=1MiB", "-c")
 			cmd.Stdin = bytes.NewReader(p)
 			out, err := cmd.Output()
 			if err != nil {
