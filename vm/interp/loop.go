@@ -1784,6 +1784,46 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			c, _ := F[a].(*Cell)
 			b := uint8(ins >> 16)
 			c.N, c.R = R[b], F[b]
+		case isa.SEND:
+			c, _ := F[a].(*Chan)
+			if c == nil || c.closed || len(c.recvq) == 0 && c.count >= len(c.buf) {
+				fr.pc = pc - 1
+				return stSlow, budget
+			}
+			fr.pc = pc
+			b := uint8(ins >> 16)
+			ok := m.trySend(c, slot{R[b], F[b]})
+			// reload the loop state after the call (so it never lives across calls)
+			fr = &g.frames[len(g.frames)-1]
+			code, pc = fr.fn.code, fr.pc
+			R = (*[256]uint64)(g.regs[fr.base:])
+			F = (*[256]any)(g.refs[fr.base:])
+			if !ok {
+				fr.pc = pc - 1
+				return stSlow, budget
+			}
+		case isa.RECV, isa.RECV2:
+			c, _ := F[uint8(ins>>16)].(*Chan)
+			if c == nil || c.count == 0 && len(c.sendq) == 0 {
+				fr.pc = pc - 1
+				return stSlow, budget
+			}
+			fr.pc = pc
+			v, ok, done := m.tryRecv(c)
+			fr = &g.frames[len(g.frames)-1]
+			code, pc = fr.fn.code, fr.pc
+			R = (*[256]uint64)(g.regs[fr.base:])
+			F = (*[256]any)(g.refs[fr.base:])
+			if !done {
+				fr.pc = pc - 1
+				return stSlow, budget
+			}
+			ins = code[pc-1]
+			a = uint8(ins >> 8)
+			R[a], F[a] = v.n, v.r
+			if isa.Op(ins) == isa.RECV2 {
+				R[a+1] = b2u(ok)
+			}
 		case isa.CALL:
 			callee := m.funcs[ins>>16]
 			nb := fr.base + int(a)
