@@ -40,7 +40,8 @@ type Config struct {
 	StopOnOutput string
 	// CompatCPUID hides CPU features whose instructions a nested paravirtual KVM cannot
 	// emulate in guest kernel mode (CMPXCHG16B, XSAVE/XRSTOR, SMAP's CLAC/STAC), so that a
-	// guest kernel picks other code paths instead of ending in KVM_EXIT_INTERNAL_ERROR.
+	// guest kernel picks other code paths instead of ending in KVM_EXIT_INTERNAL_ERROR. (The
+	// nested KVM of this project's machines honours CX16 but keeps reporting XSAVE.)
 	CompatCPUID bool
 }
 
