@@ -1824,8 +1824,19 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			if isa.Op(ins) == isa.RECV2 {
 				R[a+1] = b2u(ok)
 			}
-		case isa.CALL:
-			callee := m.funcs[ins>>16]
+		case isa.CALL, isa.CALLCL:
+			var callee *fnInfo
+			var ncl *Closure
+			if isa.Op(ins) == isa.CALL {
+				callee = m.funcs[ins>>16]
+			} else {
+				ncl, _ = F[uint8(ins>>16)].(*Closure)
+				if ncl == nil {
+					fr.pc = pc - 1
+					return stSlow, budget
+				}
+				callee = ncl.F
+			}
 			nb := fr.base + int(a)
 			n := len(g.frames)
 			if nb+callee.nregs+256 > len(g.regs) || n == cap(g.frames) || n >= m.opts.MaxDepth {
@@ -1839,7 +1850,7 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			fr.pc = pc
 			g.frames = g.frames[:n+1]
 			fr = &g.frames[n]
-			fr.fn, fr.pc, fr.base, fr.cl, fr.flags = callee, 0, nb, nil, 0
+			fr.fn, fr.pc, fr.base, fr.cl, fr.flags = callee, 0, nb, ncl, 0
 			code, pc = callee.code, 0
 			R = (*[256]uint64)(g.regs[nb:])
 			F = (*[256]any)(g.refs[nb:])
