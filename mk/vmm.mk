@@ -18,3 +18,9 @@ build: vmm-init
 # workload vs the same loop as a host process, and the exit round trip. Numbers: docs/vmm.md.
 bench-vmm: build
 	BIN=$(BIN) scripts/bench-vmm.sh
+
+# `make install` also installs minictr-init beside minictr.
+.PHONY: install-vmm-init
+install-vmm-init: vmm-init
+	install -D -m 0755 $(VMM_INIT) $(PREFIX)/bin/minictr-init
+install: install-vmm-init
