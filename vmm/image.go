@@ -28,7 +28,7 @@ type ImageRun struct {
 	KernelCache string // default linux.DefaultKernelCache
 	// Init is the static init binary; empty means initramfs.FindInit().
 	Init    string
-	MemMiB  int           // default 256
+	MemMiB  int           // default: 256, or more for a large initramfs (its size x 2.5 + 128)
 	Timeout time.Duration // default 2 minutes
 	Console io.Writer     // the guest's console (the command's output)
 	Log     io.Writer     // one line saying which VMM and accelerator run the guest (nil: none)
@@ -49,9 +49,6 @@ func DefaultVMM() (string, string) {
 func RunImage(ctx context.Context, r ImageRun) (int, error) {
 	if len(r.Args) == 0 {
 		return -1, fmt.Errorf("run under a guest kernel: no command")
-	}
-	if r.MemMiB == 0 {
-		r.MemMiB = 256
 	}
 	if r.Timeout == 0 {
 		r.Timeout = 2 * time.Minute
@@ -99,6 +96,13 @@ func RunImage(ctx context.Context, r ImageRun) (int, error) {
 	}
 	if err != nil {
 		return -1, err
+	}
+	if r.MemMiB == 0 {
+		// The kernel keeps the archive and its unpacked copy (tmpfs) in RAM at the same time.
+		r.MemMiB = 256
+		if st, err := os.Stat(f.Name()); err == nil {
+			r.MemMiB = max(r.MemMiB, int(st.Size()>>20)*5/2+128)
+		}
 	}
 	if r.Log != nil {
 		fmt.Fprintf(r.Log, "minictr: guest kernel %s on %s (%s)\n", kernel, vmmName, why)
