@@ -78,7 +78,8 @@ type Machine struct {
 
 	console   *watchWriter
 	inputOnce sync.Once
-	values    []uint64 // hypercall "report" values
+	vmMu      sync.Mutex // guards vm against the input goroutine's IRQLine after Close
+	values    []uint64   // hypercall "report" values
 	exitStats ExitStats
 }
 
@@ -174,7 +175,14 @@ func New(cfg Config) (*Machine, error) {
 	m.console = &watchWriter{w: cfg.Console, stop: []byte(cfg.StopOnOutput)}
 	m.uart = &devices.UART8250{Base: PortUART, Output: m.console}
 	if cfg.IRQChip {
-		m.uart.IRQ = func(level bool) { m.vm.IRQLine(devices.COM1IRQ, level) }
+		m.uart.IRQ = func(level bool) {
+			// Input can arrive from another goroutine after Close: never use a closed fd.
+			m.vmMu.Lock()
+			defer m.vmMu.Unlock()
+			if m.vm != nil {
+				m.vm.IRQLine(devices.COM1IRQ, level)
+			}
+		}
 	}
 	for _, d := range []devices.Device{m.uart, &devices.I8042{}, &devices.DebugExit{Port: PortDebugExit}, &hypercallDevice{m: m}} {
 		if err := m.AddDevice(d); err != nil {
@@ -223,10 +231,12 @@ func (m *Machine) Close() error {
 		errs = append(errs, unix.Munmap(m.mem))
 		m.mem = nil
 	}
+	m.vmMu.Lock()
 	if m.vm != nil {
 		errs = append(errs, m.vm.Close())
 		m.vm = nil
 	}
+	m.vmMu.Unlock()
 	if m.sys != nil {
 		errs = append(errs, m.sys.Close())
 		m.sys = nil
