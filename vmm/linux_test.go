@@ -3,11 +3,15 @@ package vmm
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/minictr/minictr/vmm/guest"
 	"github.com/minictr/minictr/vmm/linux"
 )
 
@@ -39,4 +43,29 @@ func TestLinuxBanner(t *testing.T) {
 		t.Fatalf("stopped by %s; console:\n%s", res.Reason, out.String())
 	}
 	t.Logf("banner after %s: %s", res.Duration.Round(time.Millisecond), strings.TrimSpace(out.String()))
+}
+
+// TestBootProtocolProbe boots our probe "kernel" through the whole Linux loader (ELF, zero
+// page, command line, initramfs, page tables, 64-bit entry) and checks what it found.
+func TestBootProtocolProbe(t *testing.T) {
+	needKVM(t)
+	dir := t.TempDir()
+	kernel := filepath.Join(dir, "probe.elf")
+	initrd := filepath.Join(dir, "initrd")
+	os.WriteFile(kernel, guest.BootProbeELF(), 0o644)
+	os.WriteFile(initrd, []byte("INITRAMFS and more"), 0o644)
+	res, err := BootLinux(context.Background(), LinuxConfig{
+		Config:  Config{MemSize: 128 << 20, Timeout: 30 * time.Second},
+		Kernel:  kernel,
+		Initrd:  initrd,
+		Cmdline: "console=ttyS0 probe",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := func(s string) uint64 { return binary.LittleEndian.Uint64([]byte(s)) }
+	want := []uint64{0xaa55, linux.CmdlineAddr, 3, le("console="), le("INITRAMF")}
+	if res.Reason != "exit-port" || res.ExitCode != guest.BootProbeExit || fmt.Sprint(res.Values) != fmt.Sprint(want) {
+		t.Fatalf("stopped by %s (%d), reported %#x; want exit-port (%d), %#x", res.Reason, res.ExitCode, res.Values, guest.BootProbeExit, want)
+	}
 }
