@@ -183,3 +183,27 @@ func CleanupBundle(s *store.Store, id string) error {
 	}
 	return nil
 }
+
+// PrepareBundleIn is PrepareBundle for a store given by its directory ("" = $MINICTR_STORE or
+// /var/lib/minictr); it returns the bundle directory (config.json + rootfs/).
+func PrepareBundleIn(ctx context.Context, storeDir, ref, id string, opts RunOptions) (string, func() error, error) {
+	s, err := store.Open(storeDir)
+	if err != nil {
+		return "", nil, err
+	}
+	b, cleanup, err := PrepareBundle(ctx, s, ref, id, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	return b.Dir, cleanup, nil
+}
+
+// CleanupBundleIn is CleanupBundle for a store given by its directory (for `delete` of a
+// detached container, where only the id is left).
+func CleanupBundleIn(storeDir, id string) error {
+	s, err := store.Open(storeDir)
+	if err != nil {
+		return err
+	}
+	return CleanupBundle(s, id)
+}

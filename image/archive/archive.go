@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -130,7 +131,24 @@ func (l *layout) blobPath(d digest.Digest) (string, error) {
 	if err := d.Validate(); err != nil {
 		return "", fmt.Errorf("blob digest %q: %w", d, err)
 	}
-	return filepath.Join(l.dir, "blobs", d.Algorithm().String(), d.Encoded()), nil
+	return inside(l.dir, filepath.Join("blobs", d.Algorithm().String(), d.Encoded()))
+}
+
+// inside resolves rel in dir with symlinks confined to dir (docker save links duplicate
+// layers; a hostile archive could link to a host file) and requires a regular file.
+func inside(dir, rel string) (string, error) {
+	p, err := securejoin.SecureJoin(dir, rel)
+	if err != nil {
+		return "", fmt.Errorf("path %q: %w", rel, err)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return "", fmt.Errorf("path %q: %w", rel, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("path %q: not a regular file (%s)", rel, fi.Mode().Type())
+	}
+	return p, nil
 }
 
 // copyBlob puts blob desc in the store, verified.
@@ -231,7 +249,11 @@ func (l *layout) importManifest(desc ocispec.Descriptor, p ocispec.Platform, dep
 }
 
 func loadLayout(s *store.Store, dir, tag string, opts Options) ([]Loaded, error) {
-	b, err := readSmall(filepath.Join(dir, ocispec.ImageLayoutFile))
+	p, err := inside(dir, ocispec.ImageLayoutFile)
+	if err != nil {
+		return nil, fmt.Errorf("load OCI layout %s: %w", dir, err)
+	}
+	b, err := readSmall(p)
 	if err != nil {
 		return nil, fmt.Errorf("load OCI layout %s: %w", dir, err)
 	}
@@ -239,7 +261,10 @@ func loadLayout(s *store.Store, dir, tag string, opts Options) ([]Loaded, error)
 	if err := json.Unmarshal(b, &lay); err != nil || lay.Version == "" {
 		return nil, fmt.Errorf("load OCI layout %s: oci-layout file: not {\"imageLayoutVersion\": ...} (%v)", dir, err)
 	}
-	b, err = readSmall(filepath.Join(dir, "index.json"))
+	if p, err = inside(dir, "index.json"); err != nil {
+		return nil, fmt.Errorf("load OCI layout %s: %w", dir, err)
+	}
+	b, err = readSmall(p)
 	if err != nil {
 		return nil, fmt.Errorf("load OCI layout %s: %w", dir, err)
 	}
@@ -329,7 +354,11 @@ type dockerEntry struct {
 }
 
 func loadDockerArchive(s *store.Store, dir string, opts Options) ([]Loaded, error) {
-	b, err := readSmall(filepath.Join(dir, "manifest.json"))
+	p, err := inside(dir, "manifest.json")
+	if err != nil {
+		return nil, fmt.Errorf("load docker-archive: %w", err)
+	}
+	b, err := readSmall(p)
 	if err != nil {
 		return nil, fmt.Errorf("load docker-archive: %w", err)
 	}
@@ -344,10 +373,15 @@ func loadDockerArchive(s *store.Store, dir string, opts Options) ([]Loaded, erro
 	// find it there by digest.
 	moved := map[string]ocispec.Descriptor{}
 	adopt := func(rel string) (ocispec.Descriptor, error) {
-		if d, ok := moved[rel]; ok {
-			return d, nil
+		if j, err := securejoin.SecureJoin(dir, rel); err == nil {
+			if d, ok := moved[j]; ok {
+				return d, nil
+			}
 		}
-		p := filepath.Join(dir, filepath.Clean("/"+rel))
+		p, err := inside(dir, rel)
+		if err != nil {
+			return ocispec.Descriptor{}, err
+		}
 		head := make([]byte, 4)
 		f, err := os.Open(p)
 		if err != nil {
@@ -367,12 +401,16 @@ func loadDockerArchive(s *store.Store, dir string, opts Options) ([]Loaded, erro
 			mt = ocispec.MediaTypeImageLayerZstd
 		}
 		d := ocispec.Descriptor{MediaType: mt, Digest: dg, Size: size}
-		moved[rel] = d
+		moved[p] = d
 		return d, nil
 	}
 	var out []Loaded
 	for i, e := range entries {
-		cfgBytes, err := readSmall(filepath.Join(dir, filepath.Clean("/"+e.Config)))
+		cfgPath, err := inside(dir, e.Config)
+		if err != nil {
+			return nil, fmt.Errorf("load docker-archive: image %d: config: %w", i, err)
+		}
+		cfgBytes, err := readSmall(cfgPath)
 		if err != nil {
 			return nil, fmt.Errorf("load docker-archive: image %d: config: %w", i, err)
 		}

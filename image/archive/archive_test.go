@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/minictr/minictr/image"
@@ -187,3 +188,47 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		t.Error("missing path accepted")
 	}
 }
+
+// dockerArchive writes a docker-archive tar with one image of one layer; extra entries go in
+// as given (symlinks to test).
+func dockerArchive(t *testing.T, path string, cfgEntry, layerEntry it.Entry, layerName string) {
+	manifest := `[{"Config":"c.json","RepoTags":["test/x:v1"],"Layers":["` + layerName + `"]}]`
+	os.WriteFile(path, it.Tar(t, it.Entry{Name: "manifest.json", Body: manifest}, cfgEntry, layerEntry), 0o644)
+}
+
+func TestDockerArchiveSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := store.Open(filepath.Join(dir, "store"))
+	ctx := context.Background()
+	layerTar := it.Tar(t, it.Entry{Name: "f", Body: "f"})
+	cfg := `{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["` + digestOf(layerTar) + `"]},"config":{"Cmd":["sh"]}}`
+	outside := filepath.Join(dir, "host-secret.json")
+	os.WriteFile(outside, []byte(cfg), 0o600)
+	outsideLayer := filepath.Join(dir, "host-layer")
+	os.WriteFile(outsideLayer, layerTar, 0o600)
+
+	// Config and layer as symlinks to host files: not read, not moved.
+	bad := filepath.Join(dir, "bad.tar")
+	dockerArchive(t, bad, it.Entry{Name: "c.json", Type: '2', Link: outside}, it.Entry{Name: "l.tar", Type: '2', Link: outsideLayer}, "l.tar")
+	if _, err := Load(ctx, s, bad, Options{}); err == nil {
+		t.Error("docker-archive with symlinks to host files loaded")
+	}
+	for _, p := range []string{outside, outsideLayer} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("host file %s: %v", p, err)
+		}
+	}
+	if n, _ := s.Blobs(); len(n) != 0 {
+		t.Errorf("%d blobs stored from a rejected archive", len(n))
+	}
+	// A symlink inside the archive (docker save links duplicate layers): followed inside.
+	good := filepath.Join(dir, "good.tar")
+	dockerArchive(t, good, it.Entry{Name: "c.json", Body: cfg}, it.Entry{Name: "real/layer.tar", Body: string(layerTar)}, "dup/layer.tar")
+	b, _ := os.ReadFile(good)
+	os.WriteFile(good, append(b[:len(b)-1024], it.Tar(t, it.Entry{Name: "dup/layer.tar", Type: '2', Link: "../real/layer.tar"})...), 0o644)
+	if loaded, err := Load(ctx, s, good, Options{}); err != nil || len(loaded) != 1 {
+		t.Fatalf("docker-archive with an inner symlink: %v %v", loaded, err)
+	}
+}
+
+func digestOf(b []byte) string { return digest.FromBytes(b).String() }
