@@ -44,7 +44,7 @@ func umociImage(t *testing.T, dir string) string {
 	os.WriteFile(filepath.Join(r, "bin/suid"), []byte("s"), 0o755)
 	os.Chmod(filepath.Join(r, "bin/suid"), 0o755|os.ModeSetuid)
 	os.Chown(filepath.Join(r, "etc/motd"), 1000, 1000)
-	it.Run(t, "umoci", "repack", "--image", layout+":t", b)
+	it.Run(t, "umoci", "repack", "--refresh-bundle", "--image", layout+":t", b)
 
 	os.Remove(filepath.Join(r, "etc/motd"))
 	os.RemoveAll(filepath.Join(r, "var/gone"))
@@ -56,11 +56,11 @@ func umociImage(t *testing.T, dir string) string {
 	os.Link(filepath.Join(r, "data"), filepath.Join(r, "data2"))
 	os.Symlink("../srv/old/b", filepath.Join(r, "etc/blink"))
 	os.Symlink("/nonexistent", filepath.Join(r, "dangling"))
-	it.Run(t, "umoci", "repack", "--image", layout+":t", b)
+	it.Run(t, "umoci", "repack", "--refresh-bundle", "--image", layout+":t", b)
 
 	os.WriteFile(filepath.Join(r, "srv/empty/y"), []byte("y"), 0o644)
 	os.Remove(filepath.Join(r, "bin/ls"))
-	it.Run(t, "umoci", "repack", "--image", layout+":t", b)
+	it.Run(t, "umoci", "repack", "--refresh-bundle", "--image", layout+":t", b)
 	it.Run(t, "umoci", "config", "--image", layout+":t", "--config.cmd", "sh", "--config.user", "app")
 	return layout
 }
@@ -117,6 +117,10 @@ func TestLoadUmociLayout(t *testing.T) {
 	}
 	if len(loaded) != 1 || loaded[0].Name != "layout:t" {
 		t.Fatalf("loaded %+v", loaded)
+	}
+	img, err := image.Resolve(s, "layout:t", ocispec.Platform{})
+	if err != nil || len(img.Manifest.Layers) != 3 {
+		t.Fatalf("umoci image: %v layers, %v (want 3)", len(img.Manifest.Layers), err)
 	}
 	checkAgainst(t, s, "layout:t", want)
 	// The store is itself a layout umoci reads.

@@ -25,15 +25,15 @@ if [ ! -f "$W/built" ]; then
 	GOSRC=$(go env GOROOT)/src
 	mkdir -p "$R/usr/local/go"
 	cp -a "$GOSRC" "$R/usr/local/go/src"
-	umoci repack --image "$L:bench" "$W/bundle"
+	umoci repack --refresh-bundle --image "$L:bench" "$W/bundle"
 	mkdir -p "$R/usr/lib" "$R/usr/share"
 	cp -a /usr/lib/python3.11 "$R/usr/lib/" 2>/dev/null || cp -a /usr/lib/python3 "$R/usr/lib/"
 	cp -a /usr/share/perl /usr/share/zoneinfo "$R/usr/share/" 2>/dev/null || true
-	umoci repack --image "$L:bench" "$W/bundle"
+	umoci repack --refresh-bundle --image "$L:bench" "$W/bundle"
 	rm -rf "$R/usr/local/go/src/cmd" "$R/usr/local/go/src/net/http"
 	mkdir -p "$R/usr/bin"
 	find /usr/bin -maxdepth 1 -type f -size -2M -exec cp -a {} "$R/usr/bin/" \;
-	umoci repack --image "$L:bench" "$W/bundle"
+	umoci repack --refresh-bundle --image "$L:bench" "$W/bundle"
 	rm -rf "$W/bundle"
 	touch "$W/built"
 fi
