@@ -2,6 +2,8 @@
 # Each area adds its own targets and Debian packages in mk/*.mk (included below), so the areas
 # never edit the same lines of this file.
 
+.DEFAULT_GOAL := all
+
 GO      ?= go
 BIN     := bin/minictr
 PREFIX  ?= /usr/local

@@ -119,8 +119,16 @@ func Create(o *CreateOptions) (st *State, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cg, err = cgroups.New(cgroups.Detect(), "/sys/fs/cgroup", cgPath, o.ID)
-	if err != nil {
+	resources := cgroupResources(s)
+	if rootless() {
+		var delegated bool
+		if cg, delegated, err = rootlessCgroup(s, o.ID); err != nil {
+			return nil, err
+		}
+		if !delegated {
+			resources = nil
+		}
+	} else if cg, err = cgroups.New(cgroups.Detect(), "/sys/fs/cgroup", cgPath, o.ID); err != nil {
 		return nil, err
 	}
 
@@ -130,7 +138,7 @@ func Create(o *CreateOptions) (st *State, err error) {
 	cfg := &initConfig{ID: o.ID, Spec: s, Process: s.Process, Bundle: bundle, NoPivot: o.NoPivot,
 		NewNet: rspec.NewNamespace(s, specs.NetworkNamespace)}
 	p, err := startInit(&startInitOptions{
-		req: req, cfg: cfg, cg: cg, resources: cgroupResources(s), fifo: fifo, console: console,
+		req: req, cfg: cfg, cg: cg, resources: resources, fifo: fifo, console: console,
 		preserve: o.PreserveFDs, stdio: o.Stdio, spec: s, tm: tm,
 		onHooks: func(pid int) error {
 			hs := s.Hooks

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -175,26 +174,4 @@ func stdOr(f, def *os.File) *os.File {
 		return f
 	}
 	return def
-}
-
-// writeIDMaps writes /proc/PID/uid_map and gid_map from the spec's mappings.
-func writeIDMaps(pid int, s *specs.Spec) error {
-	if s == nil || s.Linux == nil {
-		return fmt.Errorf("write uid map: no mappings in the spec")
-	}
-	write := func(file string, maps []specs.LinuxIDMapping) error {
-		var b strings.Builder
-		for _, m := range maps {
-			fmt.Fprintf(&b, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
-		}
-		path := fmt.Sprintf("/proc/%d/%s", pid, file)
-		if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
-			return fmt.Errorf("write %s = %q: %w", path, b.String(), err)
-		}
-		return nil
-	}
-	if err := write("uid_map", s.Linux.UIDMappings); err != nil {
-		return err
-	}
-	return write("gid_map", s.Linux.GIDMappings)
 }

@@ -15,6 +15,15 @@ import (
 // of CVE-2019-5736) cannot reopen it for writing through /proc and overwrite the host's copy.
 // Nothing is copied, and the mount disappears with the thread.
 func startFromReadonlyExe(start func(exe string) error) error {
+	if rootless() {
+		// Without privileges there is no private mount namespace to make; the binary is then
+		// protected by its own permissions (a user cannot write root's binary).
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the minictr binary: %w", err)
+		}
+		return start(exe)
+	}
 	done := make(chan error, 1)
 	go func() {
 		// The thread is never unlocked: when this goroutine ends, the Go runtime ends the

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/minictr/minictr/runtime"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -65,7 +67,7 @@ func mainExit(args []string) int {
 	g := &Globals{}
 	fs := pflag.NewFlagSet("minictr", pflag.ContinueOnError)
 	fs.SetInterspersed(false)
-	fs.StringVar(&g.Root, "root", envOr("MINICTR_ROOT", "/run/minictr"), "root directory for container state")
+	fs.StringVar(&g.Root, "root", envOr("MINICTR_ROOT", runtime.DefaultRoot()), "root directory for container state ($XDG_RUNTIME_DIR/minictr for a user)")
 	fs.StringVar(&g.Log, "log", "", "log file (default: stderr)")
 	fs.StringVar(&g.LogFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.Debug, "debug", false, "log debug messages")

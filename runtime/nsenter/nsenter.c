@@ -185,6 +185,9 @@ __attribute__((constructor)) static void minictr_nsenter(void)
 		char c = 'U';
 		if (unshare(CLONE_NEWUSER) < 0)
 			mns_fail("create user namespace: unshare: %s", strerror(errno));
+		/* An unprivileged parent can open our /proc/PID/uid_map only while we are dumpable
+		 * (otherwise the files belong to root); undumpable again right after. */
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 		mns_write_full(&c, 1);
 		mns_read_full(&c, 1);
 		if (c != 'u')
