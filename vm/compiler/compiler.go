@@ -76,6 +76,7 @@ type compiler struct {
 	wrappers map[string]int
 	roRecv   map[*types.Func]bool
 	litN     int
+	pos      token.Pos // position of the construct being compiled, for errors without a node
 }
 
 func newInfo() *types.Info {
@@ -452,7 +453,7 @@ func (c *compiler) typeID(t types.Type) int {
 	}
 	k := kindOf(t)
 	if k == isa.KInvalid {
-		c.errorf(token.NoPos, "unsupported: type %s", s)
+		c.errorf(c.pos, "unsupported: type %s", s)
 	}
 	i := len(c.mod.Types)
 	if i >= isa.MaxTypes {
@@ -469,7 +470,7 @@ func (c *compiler) typeID(t types.Type) int {
 	case *types.Array:
 		d.Elem = c.typeID(u.Elem())
 		if u.Len() > isa.MaxArrayLen {
-			c.errorf(token.NoPos, "unsupported: array type %s too large", s)
+			c.errorf(c.pos, "unsupported: array type %s too large", s)
 		}
 		d.Len = int(u.Len())
 	case *types.Pointer:

@@ -121,6 +121,7 @@ func (f *fstate) loadConst(t types.Type, v constant.Value, dst int, pos ast.Node
 // expr evaluates e into dst in the representation of e's own type.
 func (f *fstate) expr(e ast.Expr, dst int) {
 	info := f.c.info
+	f.c.pos = e.Pos()
 	tv := info.Types[e]
 	if tv.Value != nil {
 		t := tv.Type

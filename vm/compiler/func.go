@@ -70,6 +70,7 @@ func (f *fstate) setPos(n ast.Node) {
 	if n == nil || !n.Pos().IsValid() {
 		return
 	}
+	f.c.pos = n.Pos()
 	f.line = int32(f.c.fset.Position(n.Pos()).Line)
 }
 

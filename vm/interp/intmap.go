@@ -50,7 +50,7 @@ func (t *intMap[V]) set(k uint64, v V) {
 }
 
 func (t *intMap[V]) grow() {
-	n := 2 * len(t.ents)
+	n := 4 * len(t.ents) // grow by 4: fewer rehashes of the whole table
 	if n < 8 {
 		n = 8
 	}

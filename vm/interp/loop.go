@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/minictr/minictr/vm/isa"
 )
@@ -1305,12 +1306,12 @@ func copySlice(dst, src any) int {
 // it; the caller executes that one instruction with loop and comes back.
 func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 	fr := &g.frames[len(g.frames)-1]
-	code := fr.fn.code
+	code := fr.fn.cp // verified code, padded: no bounds check needed
 	pc := fr.pc
 	R := (*[256]uint64)(g.regs[fr.base:])
 	F := (*[256]any)(g.refs[fr.base:])
 	for {
-		ins := code[pc]
+		ins := at(code, pc)
 		pc++
 		a := uint8(ins >> 8)
 		switch isa.Op(ins) {
@@ -1784,6 +1785,32 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			c, _ := F[a].(*Cell)
 			b := uint8(ins >> 16)
 			c.N, c.R = R[b], F[b]
+		case isa.MAPGET:
+			mp, _ := F[uint8(ins>>16)].(*Map)
+			if mp == nil || mp.IN == nil {
+				fr.pc = pc - 1
+				return stSlow, budget
+			}
+			fr.pc = pc
+			v, ok := mp.IN.get(R[uint8(ins>>24)])
+			fr = &g.frames[len(g.frames)-1]
+			code, pc = fr.fn.cp, fr.pc
+			R = (*[256]uint64)(g.regs[fr.base:])
+			F = (*[256]any)(g.refs[fr.base:])
+			a = uint8(at(code, pc-1) >> 8)
+			R[a], R[a+1] = v, b2u(ok)
+		case isa.MAPSET:
+			mp, _ := F[a].(*Map)
+			if mp == nil || mp.IN == nil {
+				fr.pc = pc - 1
+				return stSlow, budget
+			}
+			fr.pc = pc
+			mp.IN.set(R[uint8(ins>>16)], R[uint8(ins>>24)])
+			fr = &g.frames[len(g.frames)-1]
+			code, pc = fr.fn.cp, fr.pc
+			R = (*[256]uint64)(g.regs[fr.base:])
+			F = (*[256]any)(g.refs[fr.base:])
 		case isa.SEND:
 			c, _ := F[a].(*Chan)
 			if c == nil || c.closed || len(c.recvq) == 0 && c.count >= len(c.buf) {
@@ -1795,7 +1822,7 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			ok := m.trySend(c, slot{R[b], F[b]})
 			// reload the loop state after the call (so it never lives across calls)
 			fr = &g.frames[len(g.frames)-1]
-			code, pc = fr.fn.code, fr.pc
+			code, pc = fr.fn.cp, fr.pc
 			R = (*[256]uint64)(g.regs[fr.base:])
 			F = (*[256]any)(g.refs[fr.base:])
 			if !ok {
@@ -1811,14 +1838,14 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			fr.pc = pc
 			v, ok, done := m.tryRecv(c)
 			fr = &g.frames[len(g.frames)-1]
-			code, pc = fr.fn.code, fr.pc
+			code, pc = fr.fn.cp, fr.pc
 			R = (*[256]uint64)(g.regs[fr.base:])
 			F = (*[256]any)(g.refs[fr.base:])
 			if !done {
 				fr.pc = pc - 1
 				return stSlow, budget
 			}
-			ins = code[pc-1]
+			ins = at(code, pc-1)
 			a = uint8(ins >> 8)
 			R[a], F[a] = v.n, v.r
 			if isa.Op(ins) == isa.RECV2 {
@@ -1851,7 +1878,7 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			g.frames = g.frames[:n+1]
 			fr = &g.frames[n]
 			fr.fn, fr.pc, fr.base, fr.cl, fr.flags = callee, 0, nb, ncl, 0
-			code, pc = callee.code, 0
+			code, pc = callee.cp, 0
 			R = (*[256]uint64)(g.regs[nb:])
 			F = (*[256]any)(g.refs[nb:])
 		case isa.RET:
@@ -1866,7 +1893,7 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			}
 			g.frames = g.frames[:n-1]
 			fr = &g.frames[n-2]
-			code, pc = fr.fn.code, fr.pc
+			code, pc = fr.fn.cp, fr.pc
 			R = (*[256]uint64)(g.regs[fr.base:])
 			F = (*[256]any)(g.refs[fr.base:])
 		default:
@@ -1878,10 +1905,16 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 
 // jumpAt takes the JMP at code[pc]; backward jumps are charged their distance to the budget
 // (the fast loop counts instructions on back edges, not one by one).
-func jumpAt(code []uint32, pc int, budget int64) (int, int64) {
-	off := int(int16(code[pc] >> 16))
+func jumpAt(code unsafe.Pointer, pc int, budget int64) (int, int64) {
+	off := int(int16(at(code, pc) >> 16))
 	if off < 0 {
 		budget += int64(off)
 	}
 	return pc + 1 + off, budget
+}
+
+// at fetches instruction pc. The verifier proved every pc the fast loop can reach lies inside
+// the function (jump targets, fall-through, skips), and the code array carries trap padding.
+func at(code unsafe.Pointer, pc int) uint32 {
+	return *(*uint32)(unsafe.Add(code, uintptr(pc)*4))
 }

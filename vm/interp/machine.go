@@ -10,6 +10,7 @@ import (
 	"runtime/metrics"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/minictr/minictr/vm/isa"
 )
@@ -54,10 +55,14 @@ type ExitError struct {
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d: %s", e.Code, e.Msg) }
 
+// codePad invalid instructions follow each function's code.
+const codePad = 8
+
 type fnInfo struct {
 	idx      int
 	f        *isa.Func
-	code     []uint32
+	code     []uint32       // the function's code followed by codePad trap words
+	cp       unsafe.Pointer // &code[0], for the fast loop's unchecked fetch
 	nregs    int
 	nparams  int
 	nresults int
@@ -176,7 +181,12 @@ func New(mod *isa.Module, opts Options) (*Machine, error) {
 	m.mnames = mod.MethodNames
 	for i := range mod.Funcs {
 		f := &mod.Funcs[i]
-		m.funcs = append(m.funcs, &fnInfo{idx: i, f: f, code: f.Code, nregs: f.NRegs, nparams: f.NParams, nresults: f.NResults, name: f.Name})
+		code := make([]uint32, len(f.Code)+codePad)
+		copy(code, f.Code)
+		for j := len(f.Code); j < len(code); j++ {
+			code[j] = 0xff // invalid opcode: traps
+		}
+		m.funcs = append(m.funcs, &fnInfo{idx: i, f: f, code: code, cp: unsafe.Pointer(&code[0]), nregs: f.NRegs, nparams: f.NParams, nresults: f.NResults, name: f.Name})
 	}
 	m.types = make([]*rtype, len(mod.Types))
 	for i := range mod.Types {
