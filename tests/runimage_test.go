@@ -153,3 +153,36 @@ func TestRunImageBridgeNetwork(t *testing.T) {
 		t.Errorf("nft tables left: %s", out)
 	}
 }
+
+// TestRunImageIsolationVM runs the same image under its own guest kernel (qemu here: this
+// machine's nested KVM emulates guest kernel mode) and gets the command's exit code back.
+func TestRunImageIsolationVM(t *testing.T) {
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("qemu-system-x86_64 not installed (Debian package qemu-system-x86)")
+	}
+	if testing.Short() {
+		t.Skip("boots a guest kernel (-short)")
+	}
+	ie := newImageEnv(t)
+	init := filepath.Join(filepath.Dir(minictrBin), "minictr-init")
+	build := exec.Command("go", "build", "-o", init, "../vmm/initramfs/init")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the guest init: %v %s", err, out)
+	}
+	r := ie.runImage("--isolation", "vm", "--vmm", "qemu", "probe-img", "/bin/sh", "-c", "echo kernel $(uname -r); /bin/probe print in a vm; exit 7")
+	if r.code != 7 || !strings.Contains(r.stdout, "in a vm") || !strings.Contains(r.stdout, "kernel ") {
+		t.Fatalf("run --isolation vm: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout, "kernel "+hostKernel()) {
+		t.Errorf("the guest runs the host's kernel version %s", hostKernel())
+	}
+	if entries, _ := os.ReadDir(filepath.Join(ie.store, "containers")); len(entries) != 0 {
+		t.Errorf("the vm run left %d container dirs in the store", len(entries))
+	}
+}
+
+func hostKernel() string {
+	data, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return strings.TrimSpace(string(data))
+}
