@@ -4,8 +4,11 @@ package tests
 // beyond the OCI lifecycle itself: each test here is a bug one of them ran into.
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -55,5 +58,25 @@ func TestMissingProgramFailsCreate(t *testing.T) {
 	r = e.run("exec", "--detach", id, "no-such-program")
 	if r.code == 0 || !strings.Contains(r.stderr, "executable file not found") {
 		t.Fatalf("exec --detach of a missing program: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// `state` prints what runc prints besides the OCI state: containerd's runc client reads
+// rootfs and created.
+func TestStateRuncFields(t *testing.T) {
+	e := newEnv(t, "sleep", "30")
+	id := newID(t)
+	e.create(id)
+	var st struct {
+		Status  string    `json:"status"`
+		Rootfs  string    `json:"rootfs"`
+		Created time.Time `json:"created"`
+	}
+	out := e.mustRun("state", id)
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("state %s: %v: %s", id, err, out)
+	}
+	if st.Status != "created" || st.Rootfs != filepath.Join(e.bundle, "rootfs") || st.Created.IsZero() || time.Since(st.Created) > time.Hour {
+		t.Fatalf("state %s: %s", id, out)
 	}
 }

@@ -89,7 +89,14 @@ func cmdState(g *Globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(c.OCIState())
+	// The OCI state plus the fields runc prints, which containerd's runc client reads
+	// (rootfs, created; owner is empty for a root-owned container, as in runc).
+	return printJSON(struct {
+		specs.State
+		Rootfs  string    `json:"rootfs"`
+		Created time.Time `json:"created"`
+		Owner   string    `json:"owner"`
+	}{c.OCIState(), c.State.Rootfs, c.State.Created, ""})
 }
 
 func printJSON(v any) error {
