@@ -8,3 +8,7 @@ bench-lifecycle: deps build
 .PHONY: demo
 demo: deps build
 	BIN=$(BIN) scripts/demo.sh
+
+.PHONY: bench-run-image
+bench-run-image: deps build
+	BIN=$(BIN) scripts/bench-run-image.sh
