@@ -238,6 +238,12 @@ type result struct {
 // pipe open long after the client exits.
 func runCmd(t *testing.T, timeout time.Duration, env []string, name string, args ...string) result {
 	t.Helper()
+	return runCmdFiles(t, timeout, env, nil, name, args...)
+}
+
+// runCmdFiles is runCmd with extra open files passed as fds 3, 4...
+func runCmdFiles(t *testing.T, timeout time.Duration, env []string, extra []*os.File, name string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -254,6 +260,7 @@ func runCmd(t *testing.T, timeout time.Duration, env []string, name string, args
 	}
 	defer errF.Close()
 	cmd.Stdout, cmd.Stderr = outF, errF
+	cmd.ExtraFiles = extra
 	cmd.WaitDelay = 5 * time.Second
 	runErr := cmd.Run()
 	out, _ := os.ReadFile(outF.Name())

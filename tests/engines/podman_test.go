@@ -188,6 +188,37 @@ func TestPodman(t *testing.T) {
 		}
 	})
 
+	t.Run("run-preserve-fds", func(t *testing.T) {
+		p := p0.with(t)
+		path := filepath.Join(t.TempDir(), "passed")
+		if err := os.WriteFile(path, []byte("through fd 3\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		r := runCmdFiles(t, 90*time.Second, p.env, []*os.File{f}, "podman",
+			p.args(append(run, "--rm", "--preserve-fds", "1", imageName, "cat", "/proc/self/fd/3")...)...)
+		if r.code != 0 || r.stdout != "through fd 3\n" {
+			t.Fatalf("podman run --preserve-fds 1: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+
+	t.Run("run-d-wait-logs", func(t *testing.T) {
+		p := p0.with(t)
+		name := "minictr-wait"
+		p.must(append(run, "-d", "--name", name, imageName, "sh", "-c", "echo to-the-log; exit 6")...)
+		if out := strings.TrimSpace(p.must("wait", name)); out != "6" {
+			t.Errorf("podman wait: %q, want 6", out)
+		}
+		if out := p.must("logs", name); out != "to-the-log\n" {
+			t.Errorf("podman logs: %q", out)
+		}
+		p.must("rm", name)
+	})
+
 	t.Run("run-it", func(t *testing.T) {
 		p := p0.with(t)
 		out, code := p.pty("hello\n", append(run, "-it", "--rm", imageName, "sh", "-c", "tty; read x; echo got-$x; exit 3")...)
