@@ -269,6 +269,8 @@ func init() {
 		}},
 		"bufio.readLine": {0, 2, nil, func(m *Machine, n []uint64, r []any) func() func([]uint64, []any) {
 			return func() func([]uint64, []any) {
+				m.stdinMu.Lock() // hybrid threads: several readers may run at once
+				defer m.stdinMu.Unlock()
 				line, err := m.stdin.ReadString('\n')
 				ok := err == nil || line != ""
 				line = strings.TrimSuffix(line, "\n")

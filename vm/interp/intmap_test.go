@@ -34,3 +34,23 @@ func TestIntMapAgainstGoMap(t *testing.T) {
 		t.Fatal("key list length")
 	}
 }
+
+func BenchmarkIntMapInsertLookup(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		t := &intMap[uint64]{}
+		for k := uint64(0); k < 1000000; k++ {
+			t.set(k*7, k)
+		}
+		s := uint64(0)
+		for k := uint64(0); k < 1000000; k++ {
+			v, _ := t.get(k * 7)
+			s += v
+		}
+		for k := uint64(0); k < 1000000; k++ {
+			if _, ok := t.get(k); ok {
+				s++
+			}
+		}
+		_ = s
+	}
+}

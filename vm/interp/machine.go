@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -134,6 +135,7 @@ type Machine struct {
 	out        *bufio.Writer
 	errw       io.Writer
 	stdin      *bufio.Reader
+	stdinMu    sync.Mutex
 	runq       []*G
 	rhead      int
 	gs         map[int]*G
