@@ -21,8 +21,13 @@ deps:
 	@scripts/deps.sh $(DEB_PACKAGES)
 	@$(GO) mod download
 
+# A static binary: it can be copied into a container's rootfs or a guest's initramfs (compare,
+# test-box). osusergo and netgo keep os/user and net in pure Go; the only cgo left is the
+# nsenter constructor.
+STATIC  := -tags osusergo,netgo -ldflags '-linkmode external -extldflags -static'
+
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/minictr
+	$(GO) build -trimpath $(STATIC) -o $(BIN) ./cmd/minictr
 
 install: build
 	install -m 0755 $(BIN) $(PREFIX)/bin/minictr
