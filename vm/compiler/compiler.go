@@ -499,12 +499,15 @@ func (c *compiler) typeID(t types.Type) int {
 		ms := types.NewMethodSet(t)
 		for j := 0; j < ms.Len(); j++ {
 			sel := ms.At(j)
-			if len(sel.Index()) != 1 {
-				continue // promoted through embedding: not dispatched dynamically
-			}
 			fobj := sel.Obj().(*types.Func)
 			fd := c.funcDecl[fobj.Origin()]
 			if fd == nil || fd.Body == nil {
+				continue
+			}
+			if len(sel.Index()) > 1 {
+				// promoted through embedding: a wrapper walks to the embedded receiver
+				fi := c.promotedWrapper(t, sel)
+				c.mod.Types[i].Methods = append(c.mod.Types[i].Methods, isa.Method{Name: c.methodID(fobj.Name()), Func: fi, PtrRecv: true})
 				continue
 			}
 			_, ptr := fobj.Type().(*types.Signature).Recv().Type().(*types.Pointer)
@@ -529,4 +532,48 @@ func constInt(v constant.Value) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// promotedWrapper builds the function an interface calls for a method promoted through
+// embedded fields: it loads the embedded receiver and calls the method.
+func (c *compiler) promotedWrapper(recvT types.Type, sel *types.Selection) int {
+	fobj := sel.Obj().(*types.Func)
+	key := types.TypeString(recvT, qualifier) + "." + fobj.Name() + "·promoted"
+	if i, ok := c.wrappers[key]; ok {
+		return i
+	}
+	sig := fobj.Type().(*types.Signature)
+	np, nr := 1+sig.Params().Len(), sig.Results().Len()
+	w := c.newFunc(key, fobj.Pos(), nil)
+	w.node = c.funcDecl[fobj.Origin()]
+	w.nparams, w.nresults = np, nr
+	c.wrappers[key] = w.idx
+	w.alloc(np)
+	a := w.alloc(max(np, nr))
+	t, cur := recvT, 0
+	path := sel.Index()
+	for _, fi := range path[:len(path)-1] {
+		if p, ok := t.Underlying().(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		st := t.Underlying().(*types.Struct)
+		ref, idx := structLayout(st)
+		op := isa.GETF
+		if ref[fi] {
+			op = isa.GETFR
+		}
+		w.emit(isa.ABC(op, uint8(a), uint8(cur), uint8(idx[fi])))
+		cur, t = a, st.Field(fi).Type()
+	}
+	rt := sig.Recv().Type()
+	if _, ptr := rt.(*types.Pointer); !ptr && isAgg(rt) && !c.readonlyRecv(fobj.Origin()) {
+		w.emit(isa.ABC(isa.CLONE, uint8(a), uint8(a), 0))
+	}
+	for k := 1; k < np; k++ {
+		w.emit(isa.ABC(isa.MOVALL, uint8(a+k), uint8(k), 0))
+	}
+	w.emit(isa.ABx(isa.CALL, uint8(a), uint16(c.funcIndex(fobj))))
+	w.emit(isa.ABC(isa.RET, uint8(a), uint8(nr), 0))
+	w.finish()
+	return w.idx
 }
