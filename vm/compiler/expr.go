@@ -743,8 +743,12 @@ func (f *fstate) selector(x *ast.SelectorExpr, dst int) {
 		}
 		return
 	}
+	if sel.Kind() == types.MethodVal {
+		f.methodValue(x, sel, dst)
+		return
+	}
 	if sel.Kind() != types.FieldVal {
-		f.c.unsupported(x, "method value "+x.Sel.Name+" (call it, or wrap it in a func literal)")
+		f.c.unsupported(x, "method expression "+x.Sel.Name+" (wrap it in a func literal)")
 	}
 	mark := f.next
 	obj, idx, ref := f.fieldPath(x)
@@ -951,3 +955,66 @@ func (f *fstate) elements(x *ast.CompositeLit, obj int, elem types.Type, set fun
 }
 
 func constantInt(n int64) constant.Value { return constant.MakeInt64(n) }
+
+// methodValue binds a receiver to a method: x.M used as a value. The receiver is evaluated (and
+// copied, for value receivers) now and captured by a closure of a generated wrapper.
+func (f *fstate) methodValue(x *ast.SelectorExpr, sel *types.Selection, dst int) {
+	fn := sel.Obj().(*types.Func)
+	sig := fn.Type().(*types.Signature)
+	ci := callInfo{fn: fn, sig: sig, recv: x.X, path: sel.Index()[:len(sel.Index())-1]}
+	iface := isIface(sig.Recv().Type())
+	mark := f.next
+	r := f.alloc(1)
+	if iface {
+		if len(ci.path) > 0 {
+			f.receiverPath(ci, r)
+		} else {
+			f.expr(x.X, r)
+		}
+	} else {
+		if fd := f.c.funcDecl[fn.Origin()]; fd == nil || fd.Body == nil {
+			f.c.unsupported(x, "method value of a host method")
+		}
+		_, ci.ptrRcv = sig.Recv().Type().(*types.Pointer)
+		f.receiver(ci, r)
+		if !ci.ptrRcv && isAgg(sig.Recv().Type()) {
+			f.emit(isa.ABC(isa.CLONE, uint8(r), uint8(r), 0))
+		}
+	}
+	cell := f.alloc(1)
+	f.emit(isa.ABC(isa.NEWCELL, uint8(cell), uint8(r), 0))
+	f.emit(isa.ABx(isa.CLOSURE, uint8(dst), uint16(f.c.methodValueWrapper(fn, iface, x))))
+	f.emit(isa.ABC(isa.CAPREG, uint8(cell), 0, 0))
+	f.next = mark
+	f.reserveTo(dst + 1)
+}
+
+func (c *compiler) methodValueWrapper(fn *types.Func, iface bool, n ast.Node) int {
+	sig := fn.Type().(*types.Signature)
+	key := funcName(fn) + "·fm"
+	if iface {
+		key = types.TypeString(sig.Recv().Type(), qualifier) + "." + fn.Name() + "·fm"
+	}
+	if i, ok := c.wrappers[key]; ok {
+		return i
+	}
+	np, nr := sig.Params().Len(), sig.Results().Len()
+	w := c.newFunc(key, n.Pos(), nil)
+	w.node = n
+	w.nparams, w.nresults, w.ncaps = np, nr, 1
+	c.wrappers[key] = w.idx
+	w.alloc(np)
+	a := w.alloc(max(np+1, nr))
+	w.emit(isa.ABC(isa.GETUP, uint8(a), 0, 0))
+	for k := 0; k < np; k++ {
+		w.emit(isa.ABC(isa.MOVALL, uint8(a+1+k), uint8(k), 0))
+	}
+	if iface {
+		w.emit(isa.ABx(isa.CALLI, uint8(a), uint16(c.methodID(fn.Name()))))
+	} else {
+		w.emit(isa.ABx(isa.CALL, uint8(a), uint16(c.funcIndex(fn))))
+	}
+	w.emit(isa.ABC(isa.RET, uint8(a), uint8(nr), 0))
+	w.finish()
+	return w.idx
+}

@@ -10,7 +10,7 @@ type Greeter interface {
 
 type Base struct{ id int }
 
-func (b Base) Name() string            { return fmt.Sprint("base#", b.id) }
+func (b Base) Name() string           { return fmt.Sprint("base#", b.id) }
 func (b *Base) Greet(s string) string { b.id++; return s + " from " + b.Name() }
 
 type Mid struct {
