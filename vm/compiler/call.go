@@ -417,7 +417,14 @@ func (f *fstate) builtin(name string, call *ast.CallExpr, dst int) {
 		f.expr(args[0], s)
 		if call.Ellipsis != token.NoPos {
 			if isAgg(elem) {
-				f.c.unsupported(call, "append(s, t...) of struct or array elements")
+				// element-wise: each appended struct is a copy
+				t := f.operand(args[1])
+				f.aggLoop(t, func(i, e int) {
+					f.emit(isa.ABC(isa.CLONE, uint8(e), uint8(e), 0))
+					f.emit(isa.ABC(isa.APPENDR, uint8(s), uint8(s), uint8(e)))
+				})
+				f.move(st, dst, s)
+				return
 			}
 			r := f.operand(args[1])
 			f.emit(isa.ABC(isa.APPENDS, uint8(dst), uint8(s), uint8(r)))
@@ -477,11 +484,39 @@ func (f *fstate) builtin(name string, call *ast.CallExpr, dst int) {
 		f.exprTo(args[1], k, f.typeOf(args[0]).Underlying().(*types.Map).Key())
 		f.emit(isa.ABC(isa.MAPDEL, uint8(m), uint8(k), 0))
 	case "copy":
-		if st, ok := f.typeOf(args[0]).Underlying().(*types.Slice); ok && isAgg(st.Elem()) {
-			f.c.unsupported(call, "copy of struct or array elements")
-		}
 		d := f.operand(args[0])
 		s := f.operand(args[1])
+		if st, ok := f.typeOf(args[0]).Underlying().(*types.Slice); ok && isAgg(st.Elem()) {
+			// snapshot copies of the source (the slices may overlap), then copy into the
+			// destination's elements
+			n := f.alloc(1)
+			f.emit(isa.ABC(isa.LEN, uint8(n), uint8(d), 0))
+			m := f.alloc(1)
+			f.emit(isa.ABC(isa.LEN, uint8(m), uint8(s), 0))
+			f.emit(isa.ABC(isa.IFLE, uint8(n), uint8(m), 0))
+			j := f.emitJump()
+			f.emit(isa.ABC(isa.MOV, uint8(n), uint8(m), 0))
+			f.patch(j, f.pc())
+			lohi := f.alloc(2)
+			f.emit(isa.AsBx(isa.LOADI, uint8(lohi), 0))
+			f.emit(isa.ABC(isa.MOV, uint8(lohi+1), uint8(n), 0))
+			src := f.alloc(1)
+			f.emit(isa.ABC(isa.SLICE, uint8(src), uint8(s), uint8(lohi)))
+			snap := f.alloc(1)
+			f.emit(isa.ABC(isa.CLEAR, uint8(snap), 0, 0))
+			f.aggLoop(src, func(i, e int) {
+				f.emit(isa.ABC(isa.CLONE, uint8(e), uint8(e), 0))
+				f.emit(isa.ABC(isa.APPENDR, uint8(snap), uint8(snap), uint8(e)))
+			})
+			f.aggLoop(snap, func(i, e int) {
+				t := f.alloc(1)
+				f.emit(isa.ABC(isa.IDXR, uint8(t), uint8(d), uint8(i)))
+				f.emit(isa.ABC(isa.COPYIN, uint8(t), uint8(e), 0))
+				f.next = t
+			})
+			f.emit(isa.ABC(isa.MOV, uint8(dst), uint8(n), 0))
+			return
+		}
 		f.emit(isa.ABC(isa.COPY, uint8(dst), uint8(d), uint8(s)))
 	case "panic":
 		r := f.alloc(1)
@@ -622,4 +657,24 @@ func (c *compiler) builtinWrapper(name string, n ast.Node) int {
 	w.finish()
 	c.wrappers[key] = w.idx
 	return w.idx
+}
+
+// aggLoop emits a loop over the elements of the reference slice in register sl; body gets the
+// index and element registers.
+func (f *fstate) aggLoop(sl int, body func(i, e int)) {
+	mark := f.next
+	n := f.alloc(1)
+	f.emit(isa.ABC(isa.LEN, uint8(n), uint8(sl), 0))
+	i := f.alloc(1)
+	f.emit(isa.AsBx(isa.LOADI, uint8(i), 0))
+	f.emit(isa.ABC(isa.IFLE, uint8(n), uint8(i), 0))
+	exit := f.emitJump()
+	top := f.pc()
+	e := f.alloc(1)
+	f.emit(isa.ABC(isa.IDXR, uint8(e), uint8(sl), uint8(i)))
+	body(i, e)
+	f.emit(isa.ABC(isa.FORLT, uint8(i), uint8(n), 1))
+	f.jumpTo(top)
+	f.patch(exit, f.pc())
+	f.next = mark
 }
