@@ -27,6 +27,8 @@ var e2eTests = []string{
 	"TestUpdateResources",
 	"TestPauseResume",
 	"TestDeleteLeavesNothing",
+	"TestDeleteForceRunning",
+	"TestRunImageLimits",
 	"TestExecJoinsNamespaces",
 	"TestConcurrentCreateDelete",
 }
@@ -142,7 +144,9 @@ func TestCgroupV2Box(t *testing.T) {
 	// keeps running.
 	var p Parser
 	var tail []string
-	var ready time.Duration // boot, and the switch to the tmpfs root
+	var ready time.Duration            // boot, and the switch to the tmpfs root
+	wall := map[string]time.Duration{} // suite -> host wall-clock time from its start to its end marker
+	var suiteStart time.Duration
 	results := make(chan *Result)
 	go func() {
 		defer close(results)
@@ -155,8 +159,13 @@ func TestCgroupV2Box(t *testing.T) {
 			if len(tail) > 60 {
 				tail = tail[1:]
 			}
-			if ready == 0 && strings.HasPrefix(line, "BOX: kernel ") {
+			switch l := strings.TrimRight(line, "\r"); {
+			case ready == 0 && strings.HasPrefix(l, "BOX: kernel "):
 				ready = time.Since(boot)
+			case strings.HasPrefix(l, "BOX: suite ") && strings.HasSuffix(l, " start"):
+				suiteStart = time.Since(boot)
+			case suiteEndRE.MatchString(l):
+				wall[suiteEndRE.FindStringSubmatch(l)[1]] = time.Since(boot) - suiteStart
 			}
 			if r := p.Line(line); r != nil {
 				results <- r
@@ -176,7 +185,7 @@ func TestCgroupV2Box(t *testing.T) {
 		names = append(names, s.Name)
 	}
 	for _, e := range p.Ends {
-		t.Logf("guest suite %s: exit %d after %s", e.Suite, e.Exit, e.Elapsed)
+		t.Logf("guest suite %s: exit %d after %s (guest clock), %s (host wall clock)", e.Suite, e.Exit, e.Elapsed, wall[e.Suite].Round(100*time.Millisecond))
 	}
 	if p.Header != "" {
 		t.Log(p.Header)
