@@ -70,9 +70,9 @@ func (m *Map) Len() int {
 		return len(m.S)
 	}
 	if m.IN != nil {
-		return m.IN.n
+		return m.IN.len()
 	}
-	return m.I.n
+	return m.I.len()
 }
 
 type mapIter struct {
