@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -151,7 +150,7 @@ func Unpack(ctx context.Context, s *store.Store, img *Image) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sn.Prepare(ctx, img.Layers(s), runtime.GOMAXPROCS(0))
+	return sn.Prepare(ctx, img.Layers(s), maxParallel())
 }
 
 // Summary is one line of `minictr images`.
