@@ -50,7 +50,8 @@ type SuiteEnd struct {
 }
 
 var (
-	resultRE   = regexp.MustCompile(`^(\s*)--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+s)\)\s*$`)
+	// Anywhere in the line: a test that printed without a final newline shares its line.
+	resultRE   = regexp.MustCompile(`--- (PASS|FAIL|SKIP): (\S+) \(([0-9.]+s)\)\s*$`)
 	suiteEndRE = regexp.MustCompile(`^BOX: suite (\S+) exit=(-?\d+) elapsed=(\S+)$`)
 	doneRE     = regexp.MustCompile(`^BOX: done failed=(\d+)$`)
 	headerRE   = regexp.MustCompile(`^=== (RUN|NAME|CONT|PAUSE)\s+(\S+)\s*$`)
@@ -95,8 +96,8 @@ func (p *Parser) Line(line string) *Result {
 		return nil
 	}
 	if m := resultRE.FindStringSubmatch(line); m != nil {
-		name := m[3]
-		r := &Result{Suite: p.suite, Test: name, Status: m[2], Elapsed: m[4], Output: p.output[name]}
+		name := m[2]
+		r := &Result{Suite: p.suite, Test: name, Status: m[1], Elapsed: m[3], Output: p.output[name]}
 		delete(p.output, name)
 		// The output that follows a parent's subtests belongs to the parent again.
 		if i := strings.LastIndexByte(name, '/'); i > 0 {

@@ -26,7 +26,7 @@ const console = "[    0.000000] Linux version 6.1.0\r\n" +
 	"BOX: suite e2e exit=1 elapsed=2.1s\r\n" +
 	"BOX: suite cgroups start\r\n" +
 	"=== RUN   TestD\r\n" +
-	"--- PASS: TestD (0.01s)\r\n" +
+	"started 19--- PASS: TestD (0.01s)\r\n" +
 	"PASS\r\n" +
 	"BOX: suite cgroups exit=0 elapsed=0.3s\r\n" +
 	"BOX: done failed=1\r\n" +
