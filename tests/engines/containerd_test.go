@@ -194,6 +194,7 @@ func (c *containerd) checkGone(id string, pids ...int) {
 
 func TestContainerd(t *testing.T) {
 	needTools(t, "containerd", "ctr", "containerd-shim-runc-v2")
+	needCgroupV1(t)
 	c0 := newContainerd(t)
 
 	t.Run("run-rm-echo", func(t *testing.T) {

@@ -215,6 +215,16 @@ func needTools(t *testing.T, tools ...string) {
 	}
 }
 
+// needCgroupV1 skips on a unified (cgroup v2) host: the tests read the container's limits and
+// freezer state from v1 hierarchies.
+func needCgroupV1(t *testing.T) {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil || st.Type == unix.CGROUP2_SUPER_MAGIC {
+		t.Skip("the checks read cgroup v1 files; this host has cgroup v2 (or no cgroupfs)")
+	}
+}
+
 // wrapper writes an executable that runs minictr with its state under stateDir: the clients
 // call the runtime by path and pass --root only sometimes (podman never does as root).
 func wrapper(t *testing.T, dir, stateDir string) string {

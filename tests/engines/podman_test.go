@@ -153,6 +153,7 @@ func (p *podman) checkGone(id string, pids ...int) {
 
 func TestPodman(t *testing.T) {
 	needTools(t, "podman", "conmon")
+	needCgroupV1(t)
 	p0 := newPodman(t)
 	run := []string{"run", "--network", "none"}
 
