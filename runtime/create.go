@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -48,6 +49,9 @@ func Create(o *CreateOptions) (st *State, err error) {
 	}
 	if s.Linux == nil {
 		s.Linux = &specs.Linux{}
+	}
+	if s.Process.ApparmorProfile != "" || s.Process.SelinuxLabel != "" || s.Linux.MountLabel != "" {
+		slog.Warn("process.apparmorProfile, process.selinuxLabel and linux.mountLabel are not supported by minictr and are ignored")
 	}
 	if s.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return nil, fmt.Errorf("process.terminal is true: --console-socket is needed (or run without --detach)")

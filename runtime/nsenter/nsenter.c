@@ -206,6 +206,11 @@ __attribute__((constructor)) static void minictr_nsenter(void)
 			mns_fail("create namespaces (flags %#x): unshare: %s", clone_flags & ~CLONE_NEWUSER, strerror(errno));
 		if (clone_flags & CLONE_NEWPID)
 			pid_changes = 1;
+#ifdef CLONE_NEWTIME
+		/* Like a pid namespace, a new time namespace is entered by children only. */
+		if (clone_flags & CLONE_NEWTIME)
+			pid_changes = 1;
+#endif
 	}
 
 	/* 4. A pid namespace applies to children only: fork, report the child, and exit. */

@@ -27,6 +27,7 @@ var checks = []check{
 	{"hooks", checkHooks},
 	{"linux.sysctl", checkSysctl},
 	{"linux.cgroupsPath", checkCgroupsPath},
+	{"unsupported", checkUnsupported},
 }
 
 // Validate checks a config against the runtime-spec's rules that minictr depends on.
@@ -241,6 +242,15 @@ func checkCgroupsPath(s *specs.Spec, _ string) error {
 	}
 	if strings.Contains(s.Linux.CgroupsPath, "..") {
 		return fmt.Errorf("linux.cgroupsPath %q: must not contain \"..\"", s.Linux.CgroupsPath)
+	}
+	return nil
+}
+
+// checkUnsupported refuses what minictr does not implement and would otherwise silently
+// ignore in a way that changes what the container sees.
+func checkUnsupported(s *specs.Spec, _ string) error {
+	if s.Linux != nil && len(s.Linux.TimeOffsets) > 0 {
+		return fmt.Errorf("linux.timeOffsets: not supported by minictr (a time namespace without offsets is)")
 	}
 	return nil
 }
