@@ -156,6 +156,14 @@ func (t Time) Sub(u Time) Duration { return Duration(t.ns - u.ns) }
 func (t Time) UnixNano() int64 { return t.ns }
 func (t Time) Unix() int64 { return t.ns / 1000000000 }
 func Sleep(d Duration)
+func After(d Duration) <-chan Time {
+	c := make(chan Time, 1)
+	go func() {
+		Sleep(d)
+		c <- Now()
+	}()
+	return c
+}
 func (d Duration) String() string { return durationString(int64(d)) }
 func (d Duration) Seconds() float64 { return float64(d) / 1e9 }
 func (d Duration) Milliseconds() int64 { return int64(d) / 1000000 }
