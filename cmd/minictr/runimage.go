@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,7 +18,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/pflag"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/minictr/minictr/image"
+	"github.com/minictr/minictr/image/reference"
+	"github.com/minictr/minictr/image/registry"
 	"github.com/minictr/minictr/image/store"
 	"github.com/minictr/minictr/runtime"
 	"github.com/minictr/minictr/runtime/caps"
@@ -44,6 +49,7 @@ type imageRunFlags struct {
 	privileged             *bool
 	securityOpt            *[]string
 	entrypoint             *string
+	tlsVerify              *bool
 	opts                   image.RunOptions
 }
 
@@ -63,6 +69,7 @@ func cmdRunImage(g *Globals, args []string) error {
 	f.privileged = fs.Bool("privileged", false, "all capabilities, no seccomp filter, /proc and /sys not masked: the container is not isolated from the host")
 	f.securityOpt = fs.StringArray("security-opt", nil, "seccomp=unconfined|PROFILE.json, no-new-privileges")
 	f.entrypoint = fs.String("entrypoint", "", "replace the image's entrypoint")
+	f.tlsVerify = fs.Bool("tls-verify", true, "verify the registry's TLS certificate when the image is pulled (false: also plain http)")
 	env := fs.StringArrayP("env", "e", nil, "set an environment variable KEY=VALUE (KEY alone copies ours)")
 	fs.StringVarP(&f.opts.Workdir, "workdir", "w", "", "working directory in the container")
 	fs.StringVarP(&f.opts.User, "user", "u", "", "user: name|uid[:group|gid]")
@@ -144,7 +151,12 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 		return fmt.Errorf("--publish needs --network bridge (it is %s)", *f.network)
 	}
 
-	// 1. The bundle: an overlay of the image's layers and a spec from its config.
+	// 1. The image: from the store, or pulled when the reference names a registry and the
+	// store does not have it yet (as docker run does).
+	if err := ensureImage(s, ref, *f.tlsVerify); err != nil {
+		return err
+	}
+	// 2. The bundle: an overlay of the image's layers and a spec from its config.
 	b, cleanupBundle, err := image.PrepareBundle(context.Background(), s, ref, id, f.opts)
 	if err != nil {
 		return err
@@ -164,12 +176,12 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 		return err
 	}
 
-	// 2. Security: the default capability set and seccomp profile, adjusted by the flags.
+	// 3. Security: the default capability set and seccomp profile, adjusted by the flags.
 	if err := applySecurityFlags(sp, f); err != nil {
 		return err
 	}
 
-	// 3. Network: the namespace, and the /etc files the network fills in.
+	// 4. Network: the namespace, and the /etc files the network fills in.
 	netCfg := &network.Config{ID: id, Name: id, Mode: *f.network, Ports: ports, StoreDir: networkStore(), Hostname: sp.Hostname}
 	if err := networkSpec(g, sp, netCfg, b.Dir); err != nil {
 		return err
@@ -180,7 +192,7 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 		return err
 	}
 
-	// 4. Create, then the network into the new namespace, then start.
+	// 5. Create, then the network into the new namespace, then start.
 	o := &runtime.CreateOptions{Root: g.Root, ID: id, Bundle: b.Dir}
 	var relay *runtime.TerminalRelay
 	if *f.tty && !*f.detach {
@@ -228,7 +240,7 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 		return nil
 	}
 
-	// 5. Wait, report, and clean up with --rm.
+	// 6. Wait, report, and clean up with --rm.
 	outDone := make(chan struct{})
 	if relay != nil {
 		go func() { relay.CopyOut(); close(outDone) }()
@@ -250,6 +262,22 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 		releaseAll(*f.store, id)
 	}
 	return ExitCode(code)
+}
+
+// ensureImage pulls ref when it is not in the store and names a registry host.
+func ensureImage(s *store.Store, ref string, tlsVerify bool) error {
+	_, err := image.Resolve(s, ref, ocispec.Platform{})
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	r, perr := reference.Parse(ref)
+	if perr != nil || r.Host == "" {
+		return err // a local name that is not there: the store's error says so
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	_, _, err = registry.Pull(ctx, s, r, registry.Options{TLSVerify: tlsVerify, Progress: registry.NewProgress(os.Stderr)})
+	return err
 }
 
 // applySecurityFlags sets capabilities and seccomp: the container default unless asked
