@@ -55,16 +55,30 @@ func (r *Report) WriteSVG(w io.Writer) error {
 		if p.m.Lower {
 			better = "lower is better"
 		}
-		fmt.Fprintf(&b, `<text x="10" y="%d" font-weight="bold">%s (%s, %s)</text>`+"\n", y+14, esc(p.m.Name), esc(p.m.Unit), better)
-		y += titleH
-		top := 0.0
-		for _, v := range p.vals {
+		top, low := 0.0, math.Inf(1)
+		for i, v := range p.vals {
 			top = math.Max(top, v)
+			if p.ok[i] && v > 0 {
+				low = math.Min(low, v)
+			}
 		}
+		// A panel whose values span more than 100x (a microVM boot next to a process start)
+		// gets a log scale, so the small bars stay readable.
+		logScale := top > 0 && top/low > 100
+		scale := ""
+		if logScale {
+			scale = ", log scale"
+		}
+		fmt.Fprintf(&b, `<text x="10" y="%d" font-weight="bold">%s (%s, %s%s)</text>`+"\n", y+14, esc(p.m.Name), esc(p.m.Unit), better, scale)
+		y += titleH
 		for i, k := range r.Kinds {
 			fmt.Fprintf(&b, `<text x="10" y="%d">%s</text>`+"\n", y+barH-4, esc(k))
 			bw := 0.0
-			if top > 0 && p.ok[i] {
+			switch {
+			case top <= 0 || !p.ok[i] || p.vals[i] <= 0:
+			case logScale: // low/10 maps to 0, top to the full width
+				bw = math.Max(1, math.Log10(p.vals[i]/(low/10))/math.Log10(top/(low/10))*barMaxW)
+			default:
 				bw = math.Max(1, p.vals[i]/top*barMaxW)
 			}
 			label := "n/a"
