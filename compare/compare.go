@@ -63,6 +63,7 @@ type Measurement struct {
 	Total          time.Duration // launch to exit of the whole tree
 	Seconds        float64       // the loop's own time, measured inside the workload
 	PeakRSS        int64         // bytes: the largest resident set of any process in the tree
+	TreePeak       int64         // bytes: peak of the container's memory cgroup (0: not measured)
 	Check          string        // the workload's checksum (the same on every kind)
 }
 
@@ -202,5 +203,6 @@ func median(runs []Measurement) Measurement {
 	m.Total = time.Duration(pick(func(r Measurement) float64 { return float64(r.Total) }))
 	m.Seconds = pick(func(r Measurement) float64 { return r.Seconds })
 	m.PeakRSS = int64(pick(func(r Measurement) float64 { return float64(r.PeakRSS) }))
+	m.TreePeak = int64(pick(func(r Measurement) float64 { return float64(r.TreePeak) }))
 	return m
 }

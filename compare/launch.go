@@ -177,7 +177,19 @@ func (l *launcher) run(ctx context.Context, workload string, n int, timeout time
 		if err := writeConfig(bundle, append([]string{"/minictr", "workload"}, workloadArgs(workload, n, "/tmp")...)); err != nil {
 			return Measurement{}, err
 		}
-		cmd = exec.CommandContext(ctx, l.bin, "--root", filepath.Join(l.dir, "state"), "run", "-b", bundle, id)
+		// --keep, so that the container's cgroup can be read after the exit; the delete that
+		// `run` would do is timed and added to the total.
+		state := filepath.Join(l.dir, "state")
+		cmd = exec.CommandContext(ctx, l.bin, "--root", state, "run", "--keep", "-b", bundle, id)
+		m, err := measure(ctx, cmd, l.kind, workload)
+		m.TreePeak = cgroupPeak(id)
+		t0 := time.Now()
+		out, derr := exec.Command(l.bin, "--root", state, "delete", "--force", id).CombinedOutput()
+		m.Total += time.Since(t0)
+		if err == nil && derr != nil {
+			err = fmt.Errorf("delete container %s: %w: %s", id, derr, out)
+		}
+		return m, err
 	case MicroVM:
 		args := append([]string{"vmm", "exec", "--rootfs", filepath.Join(l.dir, "rootfs"), "--init", l.initBn,
 			"--timeout", timeout.String(), "--", "/minictr", "workload"}, workloadArgs(workload, n, "/tmp")...)
@@ -202,4 +214,21 @@ func writeConfig(bundle string, args []string) error {
 		return fmt.Errorf("write %s: %w", p, err)
 	}
 	return nil
+}
+
+// cgroupPeak is the peak memory use of a container's cgroup, in bytes (0 when unknown): the
+// whole tree inside the container, page cache of its tmpfs included. The runtime's default
+// cgroup is /minictr/<id>.
+func cgroupPeak(id string) int64 {
+	for _, p := range []string{
+		"/sys/fs/cgroup/memory/minictr/" + id + "/memory.max_usage_in_bytes", // v1
+		"/sys/fs/cgroup/minictr/" + id + "/memory.peak",                      // v2
+	} {
+		if b, err := os.ReadFile(p); err == nil {
+			if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
 }

@@ -27,8 +27,9 @@ func (r *Report) WriteMarkdown(w io.Writer, svgPath string) error {
 	b.WriteString("\n")
 	b.WriteString(r.notes("- ", "`"))
 	b.WriteString("- start latency is launch to the workload's first output line; throughput is measured by the\n")
-	b.WriteString("  loop itself; peak RSS is wait4's ru_maxrss: the largest single process of the tree\n")
-	b.WriteString("  (qemu for the microVM), not the sum\n")
+	b.WriteString("  loop itself; peak RSS is wait4's ru_maxrss, the largest single process of the tree (the\n")
+	b.WriteString("  runtime for the container, qemu for the microVM); the container's cgroup peak is the whole\n")
+	b.WriteString("  tree inside it. Details: docs/compare.md\n")
 	if svgPath != "" {
 		fmt.Fprintf(&b, "\n![minictr compare](%s)\n", svgPath)
 	}

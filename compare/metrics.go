@@ -46,6 +46,15 @@ var Metrics = []Metric{
 		}
 		return float64(peak) / (1 << 20), found
 	}},
+	{"peak memory, container cgroup", "MiB", true, func(r *Report, kind string) (float64, bool) {
+		var peak int64
+		for _, m := range r.Measurements {
+			if m.Kind == kind {
+				peak = max(peak, m.TreePeak)
+			}
+		}
+		return float64(peak) / (1 << 20), peak > 0
+	}},
 }
 
 // format prints v with three significant digits or so.
