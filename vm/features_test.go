@@ -145,3 +145,14 @@ func TestTrace(t *testing.T) {
 		t.Fatalf("trace:\n%s", se)
 	}
 }
+
+// TestFuelLimitCalls: a budget spent on calls (no loops) also runs out.
+func TestFuelLimitCalls(t *testing.T) {
+	src := "package main\nfunc fib(n int) int {\n\tif n < 2 {\n\t\treturn n\n\t}\n\treturn fib(n-1) + fib(n-2)\n}\nfunc main() { println(fib(40)) }\n"
+	for _, fuel := range []int64{10, 1000, 100000} {
+		_, se, code := run(t, src, vm.Options{Fuel: fuel})
+		if code != 2 || !strings.Contains(se, "fuel exhausted") || !strings.Contains(se, "main.fib") {
+			t.Fatalf("fuel %d: exit %d, stderr %.200q", fuel, code, se)
+		}
+	}
+}

@@ -1871,8 +1871,10 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 				return stSlow, budget
 			}
 			if budget--; budget <= 0 {
+				// charge the call even though it runs in the next slice: a budget that only
+				// ever reaches the call must still run out
 				fr.pc = pc - 1
-				return stBudget, budget + 1
+				return stBudget, 0
 			}
 			fr.pc = pc
 			g.frames = g.frames[:n+1]
