@@ -100,8 +100,14 @@ func Create(o *CreateOptions) (st *State, err error) {
 	tm.step("state dir")
 	// 3. The exec fifo: the init blocks opening it for writing until start opens it for reading.
 	fifoPath := filepath.Join(dir, "exec.fifo")
-	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
 		return nil, fmt.Errorf("make exec fifo %s: %w", fifoPath, err)
+	}
+	// Writable by all, as runc makes it (past the umask): the init opens it for writing as the
+	// container's user, who may be neither root nor hold CAP_DAC_OVERRIDE (podman run --user
+	// 65534). The state directory stays root's; the init reaches the fifo through its fd.
+	if err := os.Chmod(fifoPath, 0o622); err != nil {
+		return nil, fmt.Errorf("chmod exec fifo %s 0622: %w", fifoPath, err)
 	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -80,3 +80,16 @@ func TestStateRuncFields(t *testing.T) {
 		t.Fatalf("state %s: %s", id, out)
 	}
 }
+
+// A container running as a non-root user with no effective capabilities (podman run --user
+// 65534: only a bounding set) still passes the exec fifo at start.
+func TestNonRootUserWithoutCapabilities(t *testing.T) {
+	e := newEnv(t, "print", "ran")
+	e.spec.Process.User = specs.User{UID: 65534, GID: 0, AdditionalGids: []uint32{0}}
+	e.spec.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"}}
+	e.save()
+	r := e.run("run", "-b", e.bundle, newID(t))
+	if r.code != 0 || r.stdout != "ran\n" {
+		t.Fatalf("run as uid 65534 without capabilities: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
