@@ -189,6 +189,14 @@ func TestPodman(t *testing.T) {
 		}
 	})
 
+	t.Run("run-user", func(t *testing.T) {
+		p := p0.with(t)
+		// A user without capabilities must still get past the exec fifo at start.
+		if out := p.must(append(run, "--rm", "--user", "65534", imageName, "id", "-u")...); out != "65534\n" {
+			t.Fatalf("podman run --user 65534 id -u: %q", out)
+		}
+	})
+
 	t.Run("run-preserve-fds", func(t *testing.T) {
 		p := p0.with(t)
 		path := filepath.Join(t.TempDir(), "passed")
