@@ -131,9 +131,11 @@ func TestKillSignals(t *testing.T) {
 		t.Run(sig, func(t *testing.T) {
 			e := newEnv(t, "wait-signal")
 			id := newID(t)
-			e.create(id)
+			st := e.create(id)
 			e.mustRun("start", id)
 			e.waitStatus(id, specs.StateRunning)
+			// PID 1 ignores a signal it has no handler for: wait until the probe caught it.
+			waitSignalHandler(t, st.Pid, sig)
 			e.mustRun("kill", id, sig)
 			e.waitStatus(id, specs.StateStopped)
 		})
@@ -348,4 +350,26 @@ func hostMountinfo(t *testing.T) string {
 	return string(data)
 }
 
-var _ = time.Second
+
+// waitSignalHandler waits (at most 10 s) until pid has a handler for sig (its bit in SigCgt).
+func waitSignalHandler(t *testing.T, pid int, sig string) {
+	t.Helper()
+	n, err := runtime.ParseSignal(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bit := uint64(1) << (uint(n) - 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		for _, l := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(l, "SigCgt:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil && m&bit != 0 {
+					return
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("pid %d has no handler for %s after 10s", pid, sig)
+}

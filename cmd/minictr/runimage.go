@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/pflag"
@@ -153,6 +155,7 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 
 	// 1. The image: from the store, or pulled when the reference names a registry and the
 	// store does not have it yet (as docker run does).
+	t0 := time.Now()
 	if err := ensureImage(s, ref, *f.tlsVerify); err != nil {
 		return err
 	}
@@ -175,6 +178,7 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 	if err != nil {
 		return err
 	}
+	slog.Debug("run IMAGE: bundle prepared", "mode", b.Mode, "took", time.Since(t0).String())
 
 	// 3. Security: the default capability set and seccomp profile, adjusted by the flags.
 	if err := applySecurityFlags(sp, f); err != nil {
@@ -256,10 +260,12 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 		fmt.Fprintf(os.Stderr, "minictr: container %s: %d process(es) killed by the OOM killer (memory limit reached)\n", id, n)
 	}
 	if *f.rm {
+		t1 := time.Now()
 		if err := runtime.Delete(g.Root, id, true); err != nil {
 			return err
 		}
-		releaseAll(*f.store, id)
+		releaseAll(*f.store, id, *f.network)
+		slog.Debug("run IMAGE: deleted", "took", time.Since(t1).String())
 	}
 	return ExitCode(code)
 }
@@ -433,13 +439,17 @@ func releaseImageContainer(g *Globals, st *runtime.State) error {
 	if store == "" {
 		return nil // an OCI bundle container: nothing of ours
 	}
-	return releaseAll(store, st.ID)
+	return releaseAll(store, st.ID, st.Annotations[annNetwork])
 }
 
-func releaseAll(storeDir, id string) error {
+// releaseAll removes the container's network (only the bridge mode sets one up: a teardown
+// costs kernel grace periods even when there is nothing to remove) and its bundle.
+func releaseAll(storeDir, id, netMode string) error {
 	var first error
-	if err := network.Teardown(networkStore(), id); err != nil {
-		first = err
+	if netMode == network.ModeBridge || netMode == "" {
+		if err := network.Teardown(networkStore(), id); err != nil {
+			first = err
+		}
 	}
 	s, err := store.Open(storeDir)
 	if err != nil {
