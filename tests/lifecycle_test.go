@@ -350,7 +350,6 @@ func hostMountinfo(t *testing.T) string {
 	return string(data)
 }
 
-
 // waitSignalHandler waits (at most 10 s) until pid has a handler for sig (its bit in SigCgt).
 func waitSignalHandler(t *testing.T, pid int, sig string) {
 	t.Helper()
