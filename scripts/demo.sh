@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# make demo: the three kinds of virtualization on built-in defaults, nothing downloaded.
+# make demo: the three kinds of virtualization on built-in defaults, no image downloaded.
 #  1. a container: our static probe program in a busybox rootfs, showing what it sees;
 #  2. a process VM: a Go program compiled to our bytecode and interpreted;
-#  3. a native VMM: our own long-mode guest running under KVM.
+#  3. a native VMM: our own long-mode guests running under KVM;
+#  4. the container's rootfs again, under its own guest kernel (a microVM);
+#  5. minictr compare: one workload all these ways, side by side.
 set -euo pipefail
 BIN=$(readlink -f "${BIN:-bin/minictr}")
 work=$(mktemp -d)
@@ -54,3 +56,13 @@ if [ -w /dev/kvm ]; then
 else
 	echo "(no /dev/kvm here: skipped)"
 fi
+
+hr "4. the same rootfs under its own guest kernel (a microVM)"
+if command -v qemu-system-x86_64 >/dev/null || [ -w /dev/kvm ]; then
+	"$BIN" vmm exec --rootfs "$root" -- /bin/sh -c 'echo "kernel: $(cat /proc/sys/kernel/osrelease) (the host runs '"$(uname -r)"')"; echo "my pid: $(probe pid)"; echo "network interfaces: $(ls /sys/class/net)"'
+else
+	echo "(neither qemu nor a usable /dev/kvm: skipped)"
+fi
+
+hr "5. minictr compare: one workload as a host process, in a container, in the VM, in a microVM"
+"$BIN" compare --runs 1

@@ -69,3 +69,21 @@ func TestRuntimeBinaryReadonly(t *testing.T) {
 		t.Fatalf("reopen the init's binary for writing: %v, want EROFS", err)
 	}
 }
+
+// TestCwdThroughLeakedFd (CVE-2024-21626): a process.cwd of /proc/self/fd/N must never land
+// the process in a directory outside the container through an fd the runtime held open.
+func TestCwdThroughLeakedFd(t *testing.T) {
+	e := newEnv(t)
+	for fd := 3; fd <= 12; fd++ {
+		e.spec.Process.Cwd = fmt.Sprintf("/proc/self/fd/%d", fd)
+		e.spec.Process.Args = []string{"/bin/probe", "cwd"}
+		e.save()
+		r := e.run("run", "-b", e.bundle, newID(t))
+		if r.code == 0 && !strings.HasPrefix(strings.TrimSpace(r.stdout), "/") {
+			t.Errorf("cwd /proc/self/fd/%d: the process runs in %q, outside the container", fd, r.stdout)
+		}
+		if r.code == 0 && strings.HasPrefix(strings.TrimSpace(r.stdout), "/sys/fs/cgroup") {
+			t.Errorf("cwd /proc/self/fd/%d: the process is in a host cgroup directory %q", fd, r.stdout)
+		}
+	}
+}
