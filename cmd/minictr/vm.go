@@ -63,23 +63,13 @@ func runVM(g *Globals, args []string) error {
 	return fmt.Errorf("vm: unknown subcommand %q (run, build, asm, disasm)", sub)
 }
 
-// parseSize reads 64m, 1g, 4096k or plain bytes.
+// parseSize reads 64m, 1g, 4096k or plain bytes (parseBytes, with the flag in the error).
 func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	t := strings.ToLower(strings.TrimSuffix(strings.ToLower(s), "b"))
-	switch {
-	case strings.HasSuffix(t, "k"):
-		mult, t = 1<<10, t[:len(t)-1]
-	case strings.HasSuffix(t, "m"):
-		mult, t = 1<<20, t[:len(t)-1]
-	case strings.HasSuffix(t, "g"):
-		mult, t = 1<<30, t[:len(t)-1]
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
+	n, err := parseBytes(s)
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("--max-memory %q: want a size like 64m", s)
 	}
-	return n * mult, nil
+	return n, nil
 }
 
 func vmRun(args []string) error {
