@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the three kinds of virtualization on built-in defaults, no image downloaded.
-#  1. a container: our static probe program in a busybox rootfs, showing what it sees;
+#  1. a container: our static probe program in a busybox rootfs, showing what it sees, as an OCI
+#     bundle and as an image (made on the fly with umoci, loaded into a temporary store);
 #  2. a process VM: a Go program compiled to our bytecode and interpreted;
 #  3. a native VMM: our own long-mode guests running under KVM;
 #  4. the container's rootfs again, under its own guest kernel (a microVM);
@@ -38,6 +39,20 @@ json.dump(c, open(p, "w"), indent=1)
 PY
 echo "host: hostname $(hostname), pid of this shell $$, $(ls /sys/class/net | wc -w) network interfaces"
 "$BIN" --root "$work/state" run -b "$work/bundle" "demo-$$"
+
+hr "1b. the same rootfs as an image, run docker-style (overlay snapshot, bridge network, default seccomp)"
+if command -v umoci >/dev/null; then
+	umoci init --layout "$work/oci" >/dev/null
+	umoci new --image "$work/oci:demo" >/dev/null
+	umoci unpack --image "$work/oci:demo" "$work/unpacked" >/dev/null
+	cp -a "$root/." "$work/unpacked/rootfs/"
+	umoci repack --image "$work/oci:demo" "$work/unpacked" >/dev/null
+	"$BIN" load --store "$work/store" --name demo-image -i "$work/oci:demo"
+	"$BIN" --root "$work/state" run --rm --store "$work/store" --hostname demo-image --memory 64m \
+		demo-image /bin/sh -c 'echo "hostname: $(hostname)"; echo "eth0: $(ip -4 -o addr show eth0 | cut -d" " -f7)"; probe caps | grep -E "CapEff|Seccomp"'
+else
+	echo "(umoci not installed: skipped)"
+fi
 
 hr "2. process VM: an abstract instruction set run by our interpreter"
 if [ -f examples/fib.go ] && "$BIN" vm run --help >/dev/null 2>&1; then
