@@ -49,7 +49,7 @@ if command -v umoci >/dev/null; then
 	umoci repack --image "$work/oci:demo" "$work/unpacked" >/dev/null
 	"$BIN" load --store "$work/store" --name demo-image -i "$work/oci:demo"
 	"$BIN" --root "$work/state" run --rm --store "$work/store" --hostname demo-image --memory 64m \
-		demo-image /bin/sh -c 'echo "hostname: $(hostname)"; echo "eth0: $(ip -4 -o addr show eth0 | cut -d" " -f7)"; probe caps | grep -E "CapEff|Seccomp"'
+		demo-image /bin/sh -c 'echo "hostname: $(hostname)"; set -- $(ip -4 -o addr show eth0); echo "eth0: $4"; probe caps | grep -E "CapEff|Seccomp"'
 else
 	echo "(umoci not installed: skipped)"
 fi
