@@ -1,5 +1,6 @@
 # Process VM (vm/): benchmarks against Lua. The tests need nothing beyond Go; the benchmark
-# skips any of lua5.4, luajit, hyperfine that is not installed.
+# skips any of lua5.4, luajit, hyperfine that is not installed, and gopher-lua (the nested module
+# vm/bench/gopherlua, built on demand) when it cannot be built.
 .PHONY: bench-vm test-vm fuzz-vm
 
 bench-vm: build
