@@ -1,5 +1,7 @@
 package interp
 
+import "unsafe"
+
 // intMap is an open-addressing hash table (linear probing, load factor at most 1/2) for maps
 // with integer-like keys. An entry is just key and value: a stored key 0 marks an empty slot,
 // and the real key 0 lives beside the table. The hash folds high bits into low ones and
@@ -72,6 +74,9 @@ func (t *intMap[V]) grow() {
 	}
 	old := t.ents
 	t.ents, t.mask = make([]intEntry[V], n), uint64(n-1)
+	if size := uintptr(n) * unsafe.Sizeof(t.ents[0]); size >= 8<<20 {
+		hugePages(unsafe.Pointer(&t.ents[0]), size)
+	}
 	for _, e := range old {
 		if e.k != 0 {
 			i := mix(e.k) & t.mask

@@ -54,3 +54,25 @@ func BenchmarkIntMapInsertLookup(b *testing.B) {
 		_ = s
 	}
 }
+
+// TestIntMapLarge grows a table past the size whose memory is given the huge-page hint and
+// checks every entry survives the rehashes, deletes and a second round of inserts.
+func TestIntMapLarge(t *testing.T) {
+	const n = 600000 // the last growth makes a 2M-entry (32 MiB) table
+	var m intMap[uint64]
+	for i := uint64(0); i < n; i++ {
+		m.set(i*7, i)
+	}
+	for i := uint64(0); i < n; i += 3 {
+		m.del(i * 7)
+	}
+	for i := uint64(0); i < n; i++ {
+		v, ok := m.get(i * 7)
+		if want := i%3 != 0; ok != want || ok && v != i {
+			t.Fatalf("get(%d) = %d, %v; want %d, %v", i*7, v, ok, i, want)
+		}
+	}
+	if got, want := m.len(), n-(n+2)/3; got != want {
+		t.Fatalf("len = %d, want %d", got, want)
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package interp
+
+import "unsafe"
+
+func hugePages(p unsafe.Pointer, n uintptr) {}
