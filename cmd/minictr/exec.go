@@ -113,21 +113,12 @@ func cmdExec(g *Globals, args []string) error {
 	if *detach {
 		return nil
 	}
-	outDone := make(chan struct{})
 	if relay != nil {
 		if err := relay.Start(); err != nil {
 			return err
 		}
-		go func() { relay.CopyOut(); close(outDone) }()
-	} else {
-		close(outDone)
 	}
-	code := runtime.Wait(pid)
-	if relay != nil {
-		relay.Close()
-	}
-	<-outDone
-	return ExitCode(code)
+	return ExitCode(waitForeground(g, relay, pid, ""))
 }
 
 // parseUser parses "uid" or "uid:gid".

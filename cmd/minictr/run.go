@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -102,21 +101,8 @@ func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 	if detach {
 		return nil
 	}
-	outDone := make(chan struct{})
-	if relay != nil {
-		go func() { relay.CopyOut(); close(outDone) }()
-	} else {
-		close(outDone)
-	}
 	t0 = time.Now()
-	code := runtime.Wait(st.Pid)
-	if relay != nil {
-		relay.Close()
-	}
-	<-outDone
-	if n, err := runtime.OOMKills(g.Root, o.ID); err == nil && n > 0 {
-		fmt.Fprintf(os.Stderr, "minictr: container %s: %d process(es) killed by the OOM killer (memory limit reached)\n", o.ID, n)
-	}
+	code := waitForeground(g, relay, st.Pid, o.ID)
 	t1 := time.Now()
 	cleanup()
 	slog.Debug("run: waited and deleted", "wait", t1.Sub(t0).String(), "delete", time.Since(t1).String())

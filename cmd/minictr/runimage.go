@@ -245,20 +245,7 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 	}
 
 	// 6. Wait, report, and clean up with --rm.
-	outDone := make(chan struct{})
-	if relay != nil {
-		go func() { relay.CopyOut(); close(outDone) }()
-	} else {
-		close(outDone)
-	}
-	code := runtime.Wait(st.Pid)
-	if relay != nil {
-		relay.Close()
-	}
-	<-outDone
-	if n, err := runtime.OOMKills(g.Root, id); err == nil && n > 0 {
-		fmt.Fprintf(os.Stderr, "minictr: container %s: %d process(es) killed by the OOM killer (memory limit reached)\n", id, n)
-	}
+	code := waitForeground(g, relay, st.Pid, id)
 	if *f.rm {
 		t1 := time.Now()
 		if err := runtime.Delete(g.Root, id, true); err != nil {
