@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -66,13 +68,34 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		o.cfg.ConsoleFd = len(files)
 		files = append(files, o.console)
 	}
+	// On cgroup v2 the init is forked straight into its cgroup (clone3 CLONE_INTO_CGROUP).
+	// A move into a cgroup (a write to cgroup.procs) takes the kernel's
+	// cgroup_threadgroup_rwsem for writing, and its first writer after a quiet spell waits
+	// for an RCU grace period (about 6 ms here, more on a busy machine), during which every
+	// fork on the machine waits too; a fork into the cgroup only reads the lock. Kernels
+	// before 5.7 refuse the flag: the init is then started plainly and moved below, as on v1.
+	var sys *syscall.SysProcAttr
+	cgDir, err := o.cg.ForkTarget()
+	if err != nil {
+		return nil, err
+	}
+	if cgDir != nil {
+		defer cgDir.Close()
+		sys = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cgDir.Fd())}
+	}
 	var proc *os.Process
 	err = startFromReadonlyExe(func(exe string) error {
-		var err error
-		proc, err = os.StartProcess(exe, []string{exe, "init"}, &os.ProcAttr{
+		attr := &os.ProcAttr{
 			Files: files,
 			Env:   []string{nsenter.EnvPipe + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"},
-		})
+			Sys:   sys,
+		}
+		var err error
+		if proc, err = os.StartProcess(exe, []string{exe, "init"}, attr); err != nil && sys != nil {
+			slog.Debug("start init inside its cgroup failed; starting it outside and moving it", "err", err)
+			sys, attr.Sys = nil, nil
+			proc, err = os.StartProcess(exe, []string{exe, "init"}, attr)
+		}
 		return err
 	})
 	child.Close()
@@ -103,8 +126,10 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 
 	// The cgroup is joined while the init still waits for its bootstrap: every process of
 	// the container, including forks of the constructor, is inside from the start.
-	if err := o.cg.Apply(first); err != nil {
-		return fail(err)
+	if sys == nil { // not forked into it
+		if err := o.cg.Apply(first); err != nil {
+			return fail(err)
+		}
 	}
 	if o.resources != nil {
 		if err := o.cg.Set(o.resources); err != nil {

@@ -100,9 +100,5 @@ func OOMKills(root, id string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	st, err := c.cgroup().Stats()
-	if err != nil {
-		return 0, err
-	}
-	return st.Memory.OOMKills, nil
+	return c.cgroup().OOMKills(), nil
 }

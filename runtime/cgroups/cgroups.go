@@ -80,6 +80,11 @@ const (
 type Manager interface {
 	// Apply creates the cgroup (every mounted controller on v1) and moves pid into it.
 	Apply(pid int) error
+	// ForkTarget creates the cgroup and opens its directory for clone3's CLONE_INTO_CGROUP,
+	// which starts a child inside it (v2 only; v1 returns nil, nil). A process forked there
+	// needs no Apply, and skips the wait on the kernel's lock that every move into a cgroup
+	// takes. The caller closes the file.
+	ForkTarget() (*os.File, error)
 	// Set writes the resources (creating the cgroup first if needed). Used at create and by
 	// update; fields left nil are not touched.
 	Set(r *specs.LinuxResources) error
@@ -94,6 +99,9 @@ type Manager interface {
 	Pids() ([]int, error)
 	// Stats reads usage counters; a missing controller leaves its part zero.
 	Stats() (*Stats, error)
+	// OOMKills reads only the kernel's count of OOM kills in the cgroup (one file; Stats
+	// reads a dozen), for the report after a container's exit. 0 without a memory controller.
+	OOMKills() uint64
 	// Destroy removes the cgroup directories (descendants first), retrying briefly while the
 	// kernel reports EBUSY for exiting processes. It kills nothing and is idempotent.
 	Destroy() error

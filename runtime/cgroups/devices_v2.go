@@ -191,7 +191,16 @@ func setDevicesV2(dir string, rules []specs.LinuxDeviceCgroup) error {
 		logBuf:   unsafe.Pointer(&logBuf[0]),
 	}
 	copy(attr.progName[:], "minictr_dev")
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	// The verifier gives up with EAGAIN when a signal arrives while it runs (a SIGCHLD of the
+	// init's start, say); the load is then simply tried again, a bounded number of times.
+	var fd uintptr
+	var errno unix.Errno
+	for try := 0; try < 10; try++ {
+		fd, _, errno = unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		if errno != unix.EAGAIN {
+			break
+		}
+	}
 	runtime.KeepAlive(&attr)
 	if errno != 0 {
 		msg := string(logBuf[:clen(logBuf)])

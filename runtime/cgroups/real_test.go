@@ -3,6 +3,7 @@ package cgroups
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -510,6 +511,9 @@ func oomTest(t *testing.T, mode Mode, root string) {
 	if s.Memory.OOMKills < 1 || s.Memory.Limit != uint64(mib(16)) {
 		t.Fatalf("Stats.Memory = %+v, want oom_kills >= 1 and limit 16 MiB", s.Memory)
 	}
+	if n := m.OOMKills(); n != s.Memory.OOMKills {
+		t.Fatalf("OOMKills() = %d, Stats says %d", n, s.Memory.OOMKills)
+	}
 }
 
 // TestV1ForkBomb: a shell fork bomb under pids.max=20 never exceeds 20 tasks; KillAll ends it
@@ -627,5 +631,43 @@ func TestV1KillAllWithoutFreezer(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { p, _ := m.Pids(); return len(p) == 0 }) {
 		p, _ := m.Pids()
 		t.Fatalf("still in the cgroup: %v", p)
+	}
+}
+
+// TestV2ForkTarget: a child started with clone3's CLONE_INTO_CGROUP on the ForkTarget
+// directory is inside the cgroup from its first instruction, with no Apply.
+func TestV2ForkTarget(t *testing.T) {
+	m := newReal(t, V2, requireReal(t, V2))
+	dir, err := m.ForkTarget()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir == nil {
+		t.Fatal("ForkTarget on v2 returned no directory")
+	}
+	defer dir.Close()
+	cmd := exec.Command("sleep", "30")
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, unix.ENOSYS) {
+			t.Skipf("kernel has no clone3: %v", err)
+		}
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	pids, err := m.Pids()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !contains(pids, cmd.Process.Pid) {
+		t.Fatalf("cgroup %v holds %v, want the child %d", m.Paths(), pids, cmd.Process.Pid)
+	}
+}
+
+// TestV1ForkTargetNone: v1 has no fork-into-cgroup; the caller falls back to Apply.
+func TestV1ForkTargetNone(t *testing.T) {
+	m := newReal(t, V1, requireReal(t, V1))
+	if f, err := m.ForkTarget(); f != nil || err != nil {
+		t.Fatalf("v1 ForkTarget = %v, %v; want nil, nil", f, err)
 	}
 }

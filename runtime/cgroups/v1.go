@@ -107,6 +107,8 @@ func (m *v1Manager) Apply(pid int) error {
 	return nil
 }
 
+func (m *v1Manager) ForkTarget() (*os.File, error) { return nil, nil }
+
 func (m *v1Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
@@ -207,6 +209,15 @@ func (m *v1Manager) Stats() (*Stats, error) {
 	}
 	cpuStatsV1(m.paths["cpu"], m.paths["cpuacct"], &s.CPU)
 	return s, nil
+}
+
+func (m *v1Manager) OOMKills() uint64 {
+	d, ok := m.paths["memory"]
+	if !ok {
+		return 0
+	}
+	oc, _ := readKeyed(d, "memory.oom_control")
+	return oc["oom_kill"]
 }
 
 func (m *v1Manager) Destroy() error {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // v2Wanted are the controllers enabled for containers, in each ancestor's
@@ -106,6 +107,17 @@ func (m *v2Manager) Apply(pid int) error {
 		return fmt.Errorf("join cgroup: %w", err)
 	}
 	return nil
+}
+
+func (m *v2Manager) ForkTarget() (*os.File, error) {
+	if err := m.create(); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(m.dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open cgroup %s: %w", m.dir, unwrapErrno(err))
+	}
+	return f, nil
 }
 
 func (m *v2Manager) Set(r *specs.LinuxResources) error {
@@ -218,6 +230,11 @@ func (m *v2Manager) Stats() (*Stats, error) {
 		s.CPU.ThrottledNS = st["throttled_usec"] * 1000
 	}
 	return s, nil
+}
+
+func (m *v2Manager) OOMKills() uint64 {
+	ev, _ := readKeyed(m.dir, "memory.events")
+	return ev["oom_kill"]
 }
 
 func (m *v2Manager) Destroy() error { return removeTree(m.dir, time.Now().Add(destroyWait)) }

@@ -216,6 +216,9 @@ func TestV2FreezeAndStats(t *testing.T) {
 	write("memory.current", "1048576\n")
 	write("memory.max", "max\n")
 	write("memory.events", "low 0\nhigh 0\nmax 5\noom 2\noom_kill 1\n")
+	if n := m.OOMKills(); n != 1 {
+		t.Errorf("OOMKills = %d, want 1 (memory.events oom_kill)", n)
+	}
 	write("pids.current", "3\n")
 	write("pids.max", "20\n")
 	write("pids.events", "max 4\n")
