@@ -68,6 +68,9 @@ func Create(o *CreateOptions) (st *State, err error) {
 	dir := containerDir(o.Root, o.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, os.ErrExist) {
+			if _, serr := os.Stat(filepath.Join(dir, "state.json")); errors.Is(serr, os.ErrNotExist) {
+				return nil, fmt.Errorf("container %q already exists, unfinished: %s has no state.json (a create still running, or killed); `minictr delete --force %s` removes what a killed one left", o.ID, dir, o.ID)
+			}
 			return nil, fmt.Errorf("container %q already exists", o.ID)
 		}
 		return nil, fmt.Errorf("create state dir %s: %w", dir, err)
@@ -142,6 +145,9 @@ func Create(o *CreateOptions) (st *State, err error) {
 		return nil, err
 	}
 
+	if err := writeCreating(dir, cg); err != nil {
+		return nil, err
+	}
 	tm.step("cgroup manager")
 	// 6. The init process: namespaces first (nsenter constructor), then the Go set-up.
 	req := namespaceRequest(s, nil)
@@ -183,6 +189,7 @@ func Create(o *CreateOptions) (st *State, err error) {
 	if err := saveState(dir, st); err != nil {
 		return nil, err
 	}
+	os.Remove(filepath.Join(dir, creatingFile))
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, initPid); err != nil {
 			return nil, err

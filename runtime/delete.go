@@ -19,7 +19,8 @@ func Delete(root, id string, force bool) error {
 	c, err := Load(root, id)
 	if err != nil {
 		if force && IsNotExist(err) {
-			return nil
+			_, err := removeStale(root, id)
+			return err
 		}
 		return err
 	}

@@ -68,7 +68,7 @@ func cmdCreate(g *Globals, args []string) error {
 		return err
 	}
 	o.ID = rest[0]
-	_, err = runtime.Create(o)
+	_, err = createShielded(g, o)
 	return err
 }
 

@@ -77,7 +77,7 @@ func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 		defer relay.Close()
 		o.ConsoleConn = relay.Remote()
 	}
-	st, err := runtime.Create(o)
+	st, err := createShielded(g, o)
 	if err != nil {
 		return err
 	}

@@ -216,7 +216,7 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 		defer devnull.Close()
 		o.Stdio[0] = devnull
 	}
-	st, err := runtime.Create(o)
+	st, err := createShielded(g, o)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,74 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minictr/minictr/runtime/cgroups"
+)
+
+// A create that is killed half-way (SIGKILL, a crash) leaves a state directory without
+// state.json. So that `delete --force` can still clean up after it, create writes, as soon
+// as it knows the container's cgroup, the few facts needed to undo it into creating.json; a
+// finished create removes the file (state.json then holds the same facts).
+const creatingFile = "creating.json"
+
+type creatingRecord struct {
+	CgroupMode  int               `json:"cgroupMode"`
+	CgroupPaths map[string]string `json:"cgroupPaths"`
+}
+
+func writeCreating(dir string, cg cgroups.Manager) error {
+	data, err := json.Marshal(creatingRecord{CgroupMode: int(cg.Mode()), CgroupPaths: cg.Paths()})
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", creatingFile, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, creatingFile), data, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(dir, creatingFile), err)
+	}
+	return nil
+}
+
+// removeStale removes the leftovers of a create that did not finish: the processes of its
+// cgroup, the cgroup and the state directory. It reports false when there is no such
+// directory, and refuses while a create still holds the directory's lock.
+func removeStale(root, id string) (bool, error) {
+	dir := containerDir(root, id)
+	if _, err := os.Stat(dir); err != nil {
+		return false, nil
+	}
+	if f, err := os.Open(filepath.Join(dir, "lock")); err == nil {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return true, fmt.Errorf("container %q is being created (%s is locked); try again when the create has ended", id, dir)
+		}
+		defer f.Close()
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, creatingFile)); err == nil {
+		var r creatingRecord
+		if err := json.Unmarshal(data, &r); err != nil {
+			return true, fmt.Errorf("decode %s: %w", filepath.Join(dir, creatingFile), err)
+		}
+		cg := cgroups.Load(cgroups.Mode(r.CgroupMode), r.CgroupPaths)
+		if cg.Exists() {
+			if err := cgroups.KillAll(cg, unix.SIGKILL); err != nil {
+				slog.Debug("kill all", "err", err)
+			}
+			if err := cg.Destroy(); err != nil {
+				return true, fmt.Errorf("remove the cgroup of unfinished container %q: %w", id, err)
+			}
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return true, fmt.Errorf("remove state directory %s: %w", dir, err)
+	}
+	slog.Warn("removed the leftovers of a create that did not finish", "id", id, "dir", dir)
+	return true, nil
+}
