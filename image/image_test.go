@@ -281,3 +281,17 @@ func TestPrepareBundleErrors(t *testing.T) {
 		t.Error("a failed preparation left a mount")
 	}
 }
+
+func TestValidID(t *testing.T) {
+	long := strings.Repeat("a", 128)
+	for _, ok := range []string{"a", "A9", "web-1.blue_x", long} {
+		if !validID(ok) {
+			t.Errorf("validID(%q) = false", ok)
+		}
+	}
+	for _, bad := range []string{"", "-a", ".a", "_a", "a/b", "a b", "a+b", "é", long + "a", "../x"} {
+		if validID(bad) {
+			t.Errorf("validID(%q) = true", bad)
+		}
+	}
+}

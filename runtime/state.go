@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -38,11 +37,24 @@ type State struct {
 	Started bool `json:"started,omitempty"`
 }
 
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]*$`)
+// validID reports whether id matches [A-Za-z0-9][A-Za-z0-9_.+-]*.
+func validID(id string) bool {
+	if id == "" {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '.' && c != '+' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // CheckID rejects ids that are not safe as a single path component.
 func CheckID(id string) error {
-	if len(id) > 1024 || !validID.MatchString(id) {
+	if len(id) > 1024 || !validID(id) {
 		return fmt.Errorf("container id %q: expected letters, digits, and _ . + - (not starting with a punctuation mark)", id)
 	}
 	return nil
