@@ -1813,25 +1813,29 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			F = (*[256]any)(g.refs[fr.base:])
 		case isa.SEND:
 			c, _ := F[a].(*Chan)
-			if c == nil || c.closed || len(c.recvq) == 0 && c.count >= len(c.buf) {
+			if c == nil || c.closed { // blocks forever, or panics: the slow loop says which
 				fr.pc = pc - 1
 				return stSlow, budget
 			}
 			fr.pc = pc
 			b := uint8(ins >> 16)
-			ok := m.trySend(c, slot{R[b], F[b]})
+			v := slot{R[b], F[b]}
+			if !m.trySend(c, v) {
+				// Park here rather than in the slow loop: a ping-pong blocks on every message.
+				// fastLoop runs only outside nested calls, so blocking is allowed.
+				g.sd = sudog{g: g, val: v, okIdx: -1}
+				c.sendq = append(c.sendq, &g.sd)
+				g.wait = "chan send"
+				return stBlock, budget
+			}
 			// reload the loop state after the call (so it never lives across calls)
 			fr = &g.frames[len(g.frames)-1]
 			code, pc = fr.fn.cp, fr.pc
 			R = (*[256]uint64)(g.regs[fr.base:])
 			F = (*[256]any)(g.refs[fr.base:])
-			if !ok {
-				fr.pc = pc - 1
-				return stSlow, budget
-			}
 		case isa.RECV, isa.RECV2:
 			c, _ := F[uint8(ins>>16)].(*Chan)
-			if c == nil || c.count == 0 && len(c.sendq) == 0 {
+			if c == nil {
 				fr.pc = pc - 1
 				return stSlow, budget
 			}
@@ -1841,12 +1845,18 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			code, pc = fr.fn.cp, fr.pc
 			R = (*[256]uint64)(g.regs[fr.base:])
 			F = (*[256]any)(g.refs[fr.base:])
-			if !done {
-				fr.pc = pc - 1
-				return stSlow, budget
-			}
 			ins = at(code, pc-1)
 			a = uint8(ins >> 8)
+			if !done { // park, as for SEND
+				okIdx := -1
+				if isa.Op(ins) == isa.RECV2 {
+					okIdx = fr.base + int(a) + 1
+				}
+				g.sd = sudog{g: g, idx: fr.base + int(a), okIdx: okIdx}
+				c.recvq = append(c.recvq, &g.sd)
+				g.wait = "chan receive"
+				return stBlock, budget
+			}
 			R[a], F[a] = v.n, v.r
 			if isa.Op(ins) == isa.RECV2 {
 				R[a+1] = b2u(ok)
