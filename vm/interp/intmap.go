@@ -74,8 +74,8 @@ func (t *intMap[V]) grow() {
 	}
 	old := t.ents
 	t.ents, t.mask = make([]intEntry[V], n), uint64(n-1)
-	if size := uintptr(n) * unsafe.Sizeof(t.ents[0]); size >= 8<<20 {
-		hugePages(unsafe.Pointer(&t.ents[0]), size)
+	if size := uintptr(n) * unsafe.Sizeof(t.ents[0]); size >= 1<<20 {
+		prefault(unsafe.Pointer(&t.ents[0]), size)
 	}
 	for _, e := range old {
 		if e.k != 0 {
