@@ -125,9 +125,19 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 	}
 
 	// The cgroup is joined while the init still waits for its bootstrap: every process of
-	// the container, including forks of the constructor, is inside from the start.
+	// the container, including forks of the constructor, is inside from the start. On v1 the
+	// constructor moves itself, first thing, while single-threaded (writing "0" to each tasks
+	// file skips the grace-period wait that writing its pid to cgroup.procs from here costs:
+	// 5-15 ms measured here per container).
+	req := *o.req
 	if sys == nil { // not forked into it
-		if err := o.cg.Apply(first); err != nil {
+		files, err := o.cg.SelfJoinFiles()
+		if err != nil {
+			return fail(err)
+		}
+		if len(files) > 0 {
+			req.CgroupFiles = files
+		} else if err := o.cg.Apply(first); err != nil {
 			return fail(err)
 		}
 	}
@@ -139,7 +149,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 
 	o.tm.step("cgroup applied")
 	writeMaps := func(pid int) error { return writeIDMaps(pid, o.spec) }
-	pid, err := nsenter.Handshake(parent, o.req, writeMaps, first)
+	pid, err := nsenter.Handshake(parent, &req, writeMaps, first)
 	if err != nil {
 		return fail(fmt.Errorf("set up namespaces: %w", err))
 	}

@@ -85,6 +85,12 @@ type Manager interface {
 	// needs no Apply, and skips the wait on the kernel's lock that every move into a cgroup
 	// takes. The caller closes the file.
 	ForkTarget() (*os.File, error)
+	// SelfJoinFiles creates the cgroup and lists the files into which a still single-threaded
+	// process writes "0" to move itself in (v1: each hierarchy's tasks; v2 returns nil, nil and
+	// uses ForkTarget). Moving the calling thread is the one migration the kernel makes
+	// without taking cgroup_threadgroup_rwsem for writing, and so without waiting for an RCU
+	// grace period; a write of a pid to cgroup.procs (Apply) waits for one.
+	SelfJoinFiles() ([]string, error)
 	// Set writes the resources (creating the cgroup first if needed). Used at create and by
 	// update; fields left nil are not touched.
 	Set(r *specs.LinuxResources) error

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -669,5 +670,47 @@ func TestV1ForkTargetNone(t *testing.T) {
 	m := newReal(t, V1, requireReal(t, V1))
 	if f, err := m.ForkTarget(); f != nil || err != nil {
 		t.Fatalf("v1 ForkTarget = %v, %v; want nil, nil", f, err)
+	}
+}
+
+// TestV1SelfJoin: a single-threaded process that writes "0" to each file SelfJoinFiles lists
+// ends up in every hierarchy of the container's cgroup, and so does its child.
+func TestV1SelfJoin(t *testing.T) {
+	root := requireReal(t, V1)
+	m := newReal(t, V1, root)
+	files, err := m.SelfJoinFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(m.Paths()) {
+		t.Fatalf("SelfJoinFiles = %v for %d hierarchies", files, len(m.Paths()))
+	}
+	for _, f := range files {
+		if filepath.Base(f) != "tasks" {
+			t.Fatalf("SelfJoinFiles lists %s, want a tasks file", f)
+		}
+	}
+	// The shell's builtin echo writes from the shell itself; cat is forked after the moves.
+	script := `for f; do echo 0 > "$f" || exit 1; done; cat /proc/self/cgroup`
+	out, err := exec.Command("sh", append([]string{"-c", script, "sh"}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("self-join: %v: %s", err, out)
+	}
+	for ctrl, dir := range m.Paths() {
+		rel := strings.TrimPrefix(dir, filepath.Join(root, ctrl))
+		found := false
+		for _, line := range strings.Split(string(out), "\n") {
+			// hierarchy-id:controller[,controller]:path
+			parts := strings.SplitN(line, ":", 3)
+			if len(parts) == 3 && strings.HasSuffix(parts[2], rel) && slices.Contains(strings.Split(parts[1], ","), ctrl) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("after the self-join, /proc/self/cgroup of the child has no %s line ending in %s:\n%s", ctrl, rel, out)
+		}
+	}
+	if err := m.Destroy(); err != nil {
+		t.Fatal(err)
 	}
 }

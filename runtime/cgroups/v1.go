@@ -109,6 +109,17 @@ func (m *v1Manager) Apply(pid int) error {
 
 func (m *v1Manager) ForkTarget() (*os.File, error) { return nil, nil }
 
+func (m *v1Manager) SelfJoinFiles() ([]string, error) {
+	if err := m.create(); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(m.paths))
+	for _, ctrl := range sortedKeys(m.paths) {
+		out = append(out, filepath.Join(m.paths[ctrl], "tasks"))
+	}
+	return out, nil
+}
+
 func (m *v1Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil

@@ -109,6 +109,9 @@ func (m *v2Manager) Apply(pid int) error {
 	return nil
 }
 
+// SelfJoinFiles: v2 has no per-thread move across domain cgroups; ForkTarget does the job.
+func (m *v2Manager) SelfJoinFiles() ([]string, error) { return nil, nil }
+
 func (m *v2Manager) ForkTarget() (*os.File, error) {
 	if err := m.create(); err != nil {
 		return nil, err

@@ -8,8 +8,9 @@
 //
 // Protocol on that descriptor (a stream socket), all integers in host byte order:
 //
-//   parent -> child  bootstrap: u32 magic 'MNS1', u32 clone flags, u32 number of joins, u32 flags,
-//                    then per join: u32 namespace type (CLONE_NEW*), u32 path length, path bytes.
+//   parent -> child  bootstrap: u32 magic 'MNS1', u32 clone flags, u32 number of joins,
+//                    u32 number of cgroup files, then per join: u32 namespace type (CLONE_NEW*),
+//                    u32 path length, path bytes; then per cgroup file: u32 length, path bytes.
 //   child  -> parent 'U'            (only with CLONE_NEWUSER) the user namespace exists: write
 //                                   /proc/PID/uid_map and gid_map, then answer
 //   parent -> child  'u'            maps are written
@@ -19,9 +20,14 @@
 //                                   to children, so we fork once; the intermediate exits)
 //   child  -> parent 'E' + text     a failure; the process exits 1
 //
-// Order (as runc's nsexec): join existing namespaces first (the user namespace before the
-// others, since it grants the capabilities needed to join them), then create the user
-// namespace, then the other new namespaces, then fork for the pid namespace.
+// Order: first move into the container's cgroups (cgroup v1: "0" written to each hierarchy's
+// tasks file moves the calling thread, which here is the whole process; the kernel makes that
+// move without the global lock whose write side waits for an RCU grace period, and it must
+// come before the mount namespace hides the host's cgroup files and before a new cgroup
+// namespace takes the current cgroup as its root). Then, as runc's nsexec: join existing
+// namespaces (the user namespace before the others, since it grants the capabilities needed
+// to join them), create the user namespace, the other new namespaces, and fork for the pid
+// namespace.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +44,7 @@
 
 #define MNS_MAGIC 0x31534e4d /* "MNS1" */
 #define MNS_MAX_JOINS 16
+#define MNS_MAX_CGROUPS 32
 #define MNS_MAX_PATH 4096
 
 static int mns_fd = -1;
@@ -129,11 +136,23 @@ static void mns_join(struct mns_join *j)
 	close(j->fd);
 }
 
+/* Move this (single-threaded) process into a cgroup v1 hierarchy. */
+static void mns_join_cgroup(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		mns_fail("join cgroup: open %s: %s", path, strerror(errno));
+	if (write(fd, "0", 1) != 1)
+		mns_fail("join cgroup: write 0 to %s: %s", path, strerror(errno));
+	close(fd);
+}
+
 __attribute__((constructor)) static void minictr_nsenter(void)
 {
 	const char *env = getenv("_MINICTR_INITPIPE");
-	uint32_t hdr[4], clone_flags, njoin, i;
+	uint32_t hdr[4], clone_flags, njoin, ncg, i;
 	static struct mns_join joins[MNS_MAX_JOINS];
+	static char cgpath[MNS_MAX_PATH + 1];
 	int pid_changes = 0;
 	char reply[5];
 	int32_t pid;
@@ -154,8 +173,11 @@ __attribute__((constructor)) static void minictr_nsenter(void)
 		mns_fail("bootstrap: bad magic %#x", hdr[0]);
 	clone_flags = hdr[1];
 	njoin = hdr[2];
+	ncg = hdr[3];
 	if (njoin > MNS_MAX_JOINS)
 		mns_fail("bootstrap: %u namespaces to join, at most %d", njoin, MNS_MAX_JOINS);
+	if (ncg > MNS_MAX_CGROUPS)
+		mns_fail("bootstrap: %u cgroup files, at most %d", ncg, MNS_MAX_CGROUPS);
 	for (i = 0; i < njoin; i++) {
 		uint32_t jh[2];
 		mns_read_full(jh, sizeof(jh));
@@ -164,6 +186,17 @@ __attribute__((constructor)) static void minictr_nsenter(void)
 		joins[i].type = jh[0];
 		mns_read_full(joins[i].path, jh[1]);
 		joins[i].path[jh[1]] = '\0';
+	}
+
+	/* 0. Join the cgroups, one hierarchy at a time as each path arrives. */
+	for (i = 0; i < ncg; i++) {
+		uint32_t len;
+		mns_read_full(&len, sizeof(len));
+		if (len == 0 || len > MNS_MAX_PATH)
+			mns_fail("bootstrap: cgroup path length %u", len);
+		mns_read_full(cgpath, len);
+		cgpath[len] = '\0';
+		mns_join_cgroup(cgpath);
 	}
 
 	/* 1. Join existing namespaces: the user namespace first. */

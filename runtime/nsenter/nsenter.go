@@ -29,10 +29,14 @@ type Join struct {
 	Path string
 }
 
-// Request is what the child's constructor does: namespaces to join, then new ones to create.
+// Request is what the child's constructor does: cgroups to move into, namespaces to join,
+// then new ones to create.
 type Request struct {
 	CloneFlags uint32
 	Joins      []Join
+	// CgroupFiles are cgroup v1 tasks files the child writes "0" to, moving itself in while
+	// it is still single-threaded (see cgroups.Manager.SelfJoinFiles).
+	CgroupFiles []string
 }
 
 // Encode is the bootstrap message.
@@ -41,11 +45,15 @@ func (r *Request) Encode() []byte {
 	b := le.AppendUint32(nil, magic)
 	b = le.AppendUint32(b, r.CloneFlags)
 	b = le.AppendUint32(b, uint32(len(r.Joins)))
-	b = le.AppendUint32(b, 0)
+	b = le.AppendUint32(b, uint32(len(r.CgroupFiles)))
 	for _, j := range r.Joins {
 		b = le.AppendUint32(b, j.Type)
 		b = le.AppendUint32(b, uint32(len(j.Path)))
 		b = append(b, j.Path...)
+	}
+	for _, p := range r.CgroupFiles {
+		b = le.AppendUint32(b, uint32(len(p)))
+		b = append(b, p...)
 	}
 	return b
 }
