@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/minictr/minictr/runtime"
 )
@@ -371,4 +374,69 @@ func waitSignalHandler(t *testing.T, pid int, sig string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("pid %d has no handler for %s after 10s", pid, sig)
+}
+
+// TestRunForwardsSignals: a signal sent to a foreground `minictr run` reaches the container's
+// process, which reports it and exits 0; run exits with that code.
+func TestRunForwardsSignals(t *testing.T) {
+	for _, sig := range []unix.Signal{unix.SIGUSR1, unix.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			e := newEnv(t, "wait-signal")
+			id := newID(t)
+			cmd := exec.Command(minictrBin, "--root", e.root, "run", "-b", e.bundle, id)
+			// A file, not a pipe: a container left running would hold a pipe open.
+			outF, err := os.CreateTemp(t.TempDir(), "out")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer outF.Close()
+			cmd.Stdout, cmd.Stderr = outF, outF
+			out := func() string { b, _ := os.ReadFile(outF.Name()); return string(b) }
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			exited := false
+			defer func() {
+				if !exited {
+					e.run("delete", "--force", id)
+					cmd.Process.Kill()
+					<-done
+				}
+			}()
+			// Wait until the container runs and the probe has its handler (PID 1 ignores a
+			// signal it has no handler for), then signal minictr itself.
+			var pid int
+			deadline := time.Now().Add(10 * time.Second)
+			for pid == 0 && time.Now().Before(deadline) {
+				if r := e.run("state", id); r.code == 0 {
+					var st specs.State
+					if json.Unmarshal([]byte(r.stdout), &st) == nil && st.Status == specs.StateRunning {
+						pid = st.Pid
+					}
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if pid == 0 {
+				t.Fatalf("container %s never ran: %s", id, out())
+			}
+			waitSignalHandler(t, pid, unix.SignalName(sig))
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				exited = true
+				if err != nil {
+					t.Fatalf("run after %v: %v\n%s", sig, err, out())
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("run still waiting 10s after %v: the signal was not forwarded\n%s", sig, out())
+			}
+			if !strings.Contains(out(), sig.String()) {
+				t.Fatalf("the container did not report %v: %q", sig, out())
+			}
+		})
+	}
 }

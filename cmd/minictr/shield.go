@@ -18,7 +18,7 @@ func createShielded(g *Globals, o *runtime.CreateOptions) (*runtime.State, error
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	st, err := runtime.Create(o)
-	signal.Stop(sigs)
+	signal.Stop(sigs) // cheap when CatchSignals also has them: nothing is disabled then
 	var got os.Signal
 	for len(sigs) > 0 {
 		if s := <-sigs; s != syscall.SIGPIPE {
