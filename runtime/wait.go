@@ -1,38 +1,14 @@
 package runtime
 
 import (
-	"os"
-	"os/signal"
-	"sync"
-
 	"golang.org/x/sys/unix"
 )
 
-// caught is the one channel through which this process catches every signal, for Wait to
-// forward.
-var caught struct {
-	once sync.Once
-	ch   chan os.Signal
-}
-
-// CatchSignals starts catching every catchable signal, in the background, for Wait to
-// forward; call it early (before create) so the work overlaps the container's set-up. The Go
-// runtime enables a signal with one round trip to its signal-mask thread, each a hand-off
-// between two OS threads: 2.5 ms for all 65 here, and as much again to undo them. So it is
-// done once per process and never undone (the process ends with its container); a signal
-// that comes before Wait runs is forwarded when it does.
-func CatchSignals() {
-	caught.once.Do(func() {
-		caught.ch = make(chan os.Signal, 32)
-		go signal.Notify(caught.ch)
-	})
-}
-
 // Wait waits for pid, a child of this process (or an orphan it adopted as subreaper),
-// forwarding the signals this process receives to it (see CatchSignals), and returns its exit
-// code the way a shell reports it: the status, or 128+signal.
+// forwarding the signals this process receives to it (see HoldSignals and catchAll), and
+// returns its exit code the way a shell reports it: the status, or 128+signal.
 func Wait(pid int) int {
-	CatchSignals()
+	catchAll()
 	sigs := caught.ch
 	done := make(chan int, 1)
 	go func() {

@@ -98,9 +98,6 @@ func cmdExec(g *Globals, args []string) error {
 		}
 	}
 	o.Process = p
-	if !*detach {
-		runtime.CatchSignals() // in the background, while the process is started
-	}
 	var relay *runtime.TerminalRelay
 	if p.Terminal && o.ConsoleSocket == "" && !*detach {
 		if relay, err = runtime.NewTerminalRelay(); err != nil {

@@ -68,9 +68,6 @@ func cmdRun(g *Globals, args []string) error {
 // runBundle is create + start + wait + delete, with the terminal relayed when the spec asks
 // for one and no console socket was given.
 func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
-	if !detach {
-		runtime.CatchSignals() // in the background, while the container is made
-	}
 	var relay *runtime.TerminalRelay
 	if o.ConsoleSocket == "" && !detach && bundleWantsTerminal(o.Bundle) {
 		var err error

@@ -216,9 +216,6 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 		defer devnull.Close()
 		o.Stdio[0] = devnull
 	}
-	if !*f.detach {
-		runtime.CatchSignals() // in the background, while the container is made
-	}
 	st, err := createShielded(g, o)
 	if err != nil {
 		return err

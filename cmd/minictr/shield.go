@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/minictr/minictr/runtime"
@@ -13,12 +12,11 @@ import (
 // back: SIGINT (Ctrl-C), SIGTERM and SIGHUP (a client that gives up) and SIGPIPE (stderr
 // closed). Killed in the middle, a create would leave a state directory, a cgroup and an init
 // blocked on its fifo behind. Held, the create runs to its end (tens of milliseconds), and if
-// a signal came meanwhile the new container is deleted again and the signal reported.
+// a signal came meanwhile the new container is deleted again and the signal reported. They
+// stay caught afterwards (see runtime.HoldSignals): run's Wait forwards the later ones.
 func createShielded(g *Globals, o *runtime.CreateOptions) (*runtime.State, error) {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	sigs := runtime.HoldSignals()
 	st, err := runtime.Create(o)
-	signal.Stop(sigs) // cheap when CatchSignals also has them: nothing is disabled then
 	var got os.Signal
 	for len(sigs) > 0 {
 		if s := <-sigs; s != syscall.SIGPIPE {
