@@ -83,6 +83,17 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		defer cgDir.Close()
 		sys = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cgDir.Fd())}
 	}
+	// The cgroup directories are made while the init is being started (the two overlap on
+	// two cores): the init's constructor needs them before anything else.
+	type joinFiles struct {
+		files []string
+		err   error
+	}
+	cgReady := make(chan joinFiles, 1)
+	go func() {
+		f, err := o.cg.SelfJoinFiles()
+		cgReady <- joinFiles{f, err}
+	}()
 	var proc *os.Process
 	err = startFromReadonlyExe(func(exe string) error {
 		attr := &os.ProcAttr{
@@ -99,6 +110,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		return err
 	})
 	child.Close()
+	cg := <-cgReady
 	if err != nil {
 		return nil, fmt.Errorf("start init process: %w", err)
 	}
@@ -129,18 +141,22 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 	// constructor moves itself, first thing, while single-threaded (writing "0" to each tasks
 	// file skips the grace-period wait that writing its pid to cgroup.procs from here costs:
 	// 5-15 ms measured here per container).
+	if cg.err != nil {
+		return fail(cg.err)
+	}
 	req := *o.req
 	if sys == nil { // not forked into it
-		files, err := o.cg.SelfJoinFiles()
-		if err != nil {
-			return fail(err)
-		}
-		if len(files) > 0 {
-			req.CgroupFiles = files
+		if len(cg.files) > 0 {
+			req.CgroupFiles = cg.files
 		} else if err := o.cg.Apply(first); err != nil {
 			return fail(err)
 		}
 	}
+	if err := nsenter.Send(parent, &req); err != nil {
+		return fail(err)
+	}
+	// The limits are written while the constructor runs: nothing of the user's runs before
+	// the init's config message, sent below.
 	if o.resources != nil {
 		if err := o.cg.Set(o.resources); err != nil {
 			return fail(err)
@@ -149,7 +165,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 
 	o.tm.step("cgroup applied")
 	writeMaps := func(pid int) error { return writeIDMaps(pid, o.spec) }
-	pid, err := nsenter.Handshake(parent, &req, writeMaps, first)
+	pid, err := nsenter.Handshake(parent, writeMaps, first)
 	if err != nil {
 		return fail(fmt.Errorf("set up namespaces: %w", err))
 	}

@@ -1,7 +1,7 @@
 // Package nsenter holds the one small cgo constructor of minictr: it joins and creates
 // namespaces before the Go runtime starts (see nsenter.c for why and for the protocol).
 // Importing the package (for its side effect) is all the binary needs; the parent side of the
-// protocol is Bootstrap and Handshake below.
+// protocol is Send and Handshake below.
 package nsenter
 
 /*
@@ -58,13 +58,19 @@ func (r *Request) Encode() []byte {
 	return b
 }
 
-// Handshake runs the parent's side: sends the request, writes the uid/gid maps when the child
-// creates a user namespace (writeMaps gets the pid whose /proc files to write), and returns the
-// pid of the process that goes on to run the init's Go code.
-func Handshake(conn io.ReadWriter, r *Request, writeMaps func(pid int) error, childPid int) (int, error) {
+// Send writes the request; the child's constructor is blocked reading it. Send it as soon as
+// it is known: everything the constructor does waits for it.
+func Send(conn io.Writer, r *Request) error {
 	if _, err := conn.Write(r.Encode()); err != nil {
-		return 0, fmt.Errorf("send namespace bootstrap: %w", err)
+		return fmt.Errorf("send namespace bootstrap: %w", err)
 	}
+	return nil
+}
+
+// Handshake runs the rest of the parent's side, after Send: writes the uid/gid maps when the
+// child creates a user namespace (writeMaps gets the pid whose /proc files to write), and
+// returns the pid of the process that goes on to run the init's Go code.
+func Handshake(conn io.ReadWriter, writeMaps func(pid int) error, childPid int) (int, error) {
 	for {
 		var tag [1]byte
 		if _, err := io.ReadFull(conn, tag[:]); err != nil {
