@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	goruntime "runtime"
 	"strconv"
 	"syscall"
 
@@ -94,21 +95,29 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		f, err := o.cg.SelfJoinFiles()
 		cgReady <- joinFiles{f, err}
 	}()
-	var proc *os.Process
+	// syscall.ForkExec rather than os.StartProcess: the os package's first start in a
+	// process forks a throw-away child to check pidfd support, and adds a pidfd that nothing
+	// here uses.
+	childFds := make([]uintptr, len(files))
+	for i, f := range files {
+		childFds[i] = f.Fd()
+	}
+	var first int
 	err = startFromReadonlyExe(func(exe string) error {
-		attr := &os.ProcAttr{
-			Files: files,
+		attr := &syscall.ProcAttr{
+			Files: childFds,
 			Env:   []string{nsenter.EnvPipe + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"},
 			Sys:   sys,
 		}
 		var err error
-		if proc, err = os.StartProcess(exe, []string{exe, "init"}, attr); err != nil && sys != nil {
+		if first, err = syscall.ForkExec(exe, []string{exe, "init"}, attr); err != nil && sys != nil {
 			slog.Debug("start init inside its cgroup failed; starting it outside and moving it", "err", err)
 			sys, attr.Sys = nil, nil
-			proc, err = os.StartProcess(exe, []string{exe, "init"}, attr)
+			first, err = syscall.ForkExec(exe, []string{exe, "init"}, attr)
 		}
 		return err
 	})
+	goruntime.KeepAlive(files)
 	child.Close()
 	cg := <-cgReady
 	if err != nil {
@@ -118,13 +127,14 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		o.tm = newStepTimer("exec")
 	}
 	o.tm.step("init started")
-	first := proc.Pid
 	ip := &initProcess{pid: first}
 	reaped := false
 	reap := func() {
-		if !reaped {
-			proc.Wait()
-			reaped = true
+		for !reaped {
+			var ws unix.WaitStatus
+			if _, err := unix.Wait4(first, &ws, 0, nil); err != unix.EINTR {
+				reaped = true
+			}
 		}
 	}
 	fail := func(err error) (*initProcess, error) {
@@ -208,10 +218,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 				return fail(err)
 			}
 		case msgReady:
-			if pid == first {
-				proc.Release() // the caller waits (run, exec) or leaves it (create)
-			}
-			return ip, nil
+			return ip, nil // the caller waits for the init (run, exec) or leaves it (create)
 		case msgError:
 			return fail(errors.New(m.Msg))
 		default:
