@@ -151,6 +151,7 @@ func Create(o *CreateOptions) (st *State, err error) {
 	tm.step("cgroup manager")
 	// 6. The init process: namespaces first (nsenter constructor), then the Go set-up.
 	req := namespaceRequest(s, nil)
+	req.AtFork()
 	cfg := &initConfig{ID: o.ID, Spec: s, Process: s.Process, Bundle: bundle, NoPivot: o.NoPivot,
 		NewNet: rspec.NewNamespace(s, specs.NetworkNamespace)}
 	p, err := startInit(&startInitOptions{

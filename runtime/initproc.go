@@ -75,14 +75,15 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 	// for an RCU grace period (about 6 ms here, more on a busy machine), during which every
 	// fork on the machine waits too; a fork into the cgroup only reads the lock. Kernels
 	// before 5.7 refuse the flag: the init is then started plainly and moved below, as on v1.
-	var sys *syscall.SysProcAttr
+	sys := &syscall.SysProcAttr{Cloneflags: uintptr(o.req.ForkFlags)}
 	cgDir, err := o.cg.ForkTarget()
 	if err != nil {
 		return nil, err
 	}
-	if cgDir != nil {
+	intoCgroup := cgDir != nil
+	if intoCgroup {
 		defer cgDir.Close()
-		sys = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(cgDir.Fd())}
+		sys.UseCgroupFD, sys.CgroupFD = true, int(cgDir.Fd())
 	}
 	// The cgroup directories are made while the init is being started (the two overlap on
 	// two cores): the init's constructor needs them before anything else.
@@ -110,9 +111,9 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 			Sys:   sys,
 		}
 		var err error
-		if first, err = syscall.ForkExec(exe, []string{exe, "init"}, attr); err != nil && sys != nil {
+		if first, err = syscall.ForkExec(exe, []string{exe, "init"}, attr); err != nil && intoCgroup {
 			slog.Debug("start init inside its cgroup failed; starting it outside and moving it", "err", err)
-			sys, attr.Sys = nil, nil
+			intoCgroup, sys.UseCgroupFD, sys.CgroupFD = false, false, 0
 			first, err = syscall.ForkExec(exe, []string{exe, "init"}, attr)
 		}
 		return err
@@ -155,7 +156,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		return fail(cg.err)
 	}
 	req := *o.req
-	if sys == nil { // not forked into it
+	if !intoCgroup {
 		if len(cg.files) > 0 {
 			req.CgroupFiles = cg.files
 		} else if err := o.cg.Apply(first); err != nil {
@@ -178,6 +179,9 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 	pid, err := nsenter.Handshake(parent, writeMaps, first)
 	if err != nil {
 		return fail(fmt.Errorf("set up namespaces: %w", err))
+	}
+	if pid == 0 {
+		pid = first // the init itself goes on: it was born in its pid namespace, or needs none
 	}
 	ip.pid = pid
 	if pid != first {

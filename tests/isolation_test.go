@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,5 +101,64 @@ func TestNoHostFdsLeak(t *testing.T) {
 		if len(f) == 2 && f[0] != "0" && f[0] != "1" && f[0] != "2" && !strings.Contains(f[1], "/proc/") && f[0] != "3" {
 			t.Errorf("fd %s (%s) reached the container", f[0], f[1])
 		}
+	}
+}
+
+// TestJoinNamespaceByPath: a container whose spec gives a path for its uts and network
+// namespaces joins those of a running container instead of creating new ones.
+func TestJoinNamespaceByPath(t *testing.T) {
+	a := newEnv(t, "sleep", "60")
+	a.spec.Hostname = "first"
+	a.save()
+	ida := newID(t)
+	st := a.create(ida)
+	a.mustRun("start", ida)
+
+	b := newEnv(t)
+	b.spec.Hostname = "" // the joined namespace's name stays
+	for i, ns := range b.spec.Linux.Namespaces {
+		switch ns.Type {
+		case specs.UTSNamespace:
+			b.spec.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/uts", st.Pid)
+		case specs.NetworkNamespace:
+			b.spec.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/net", st.Pid)
+		}
+	}
+	if h := strings.TrimSpace(b.runProbe("hostname")); h != "first" {
+		t.Fatalf("hostname in the joining container = %q, want the first container's %q", h, "first")
+	}
+	want, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", st.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(b.runProbe("ns", "net")); got != want {
+		t.Fatalf("network namespace of the joining container = %s, want %s", got, want)
+	}
+	// The pid namespace was not joined: the probe is pid 1 of a new one.
+	if pid := strings.TrimSpace(b.runProbe("pid")); pid != "1" {
+		t.Fatalf("pid in the joining container = %s, want 1", pid)
+	}
+}
+
+// TestUserNamespaceMappings: as root, a container with a user namespace runs as uid 0 inside,
+// mapped to the spec's host range.
+func TestUserNamespaceMappings(t *testing.T) {
+	e := newEnv(t)
+	e.spec.Linux.Namespaces = append(e.spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	e.spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	e.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	// The rootfs belongs to host root, which the namespace does not map: it must be able to
+	// reach it (t.TempDir makes its directories 0700).
+	for d := e.bundle; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out := e.runProbe("id"); !strings.HasPrefix(strings.TrimSpace(out), "uid=0 gid=0") {
+		t.Fatalf("id inside the user namespace = %q, want uid=0 gid=0", out)
+	}
+	m := strings.Fields(e.runProbe("cat", "/proc/self/uid_map"))
+	if len(m) != 3 || m[0] != "0" || m[1] != "100000" || m[2] != "65536" {
+		t.Fatalf("uid_map inside = %v, want 0 100000 65536", m)
 	}
 }

@@ -15,9 +15,9 @@
 //                                   /proc/PID/uid_map and gid_map, then answer
 //   parent -> child  'u'            maps are written
 //   child  -> parent 'P' + i32 pid  the pid (in the parent's pid namespace) of the process that
-//                                   goes on to run Go: this process, or its child when the pid
-//                                   namespace changed (a new or joined pid namespace applies only
-//                                   to children, so we fork once; the intermediate exits)
+//                                   goes on to run Go: 0 for this process, or its child when the
+//                                   pid namespace changed (a new or joined pid namespace applies
+//                                   only to children, so we fork once; the intermediate exits)
 //   child  -> parent 'E' + text     a failure; the process exits 1
 //
 // Order: first move into the container's cgroups (cgroup v1: "0" written to each hierarchy's
@@ -247,7 +247,6 @@ __attribute__((constructor)) static void minictr_nsenter(void)
 	}
 
 	/* 4. A pid namespace applies to children only: fork, report the child, and exit. */
-	pid = getpid();
 	if (pid_changes) {
 		pid_t child = fork();
 		if (child < 0)
@@ -260,6 +259,7 @@ __attribute__((constructor)) static void minictr_nsenter(void)
 		}
 		return; /* the child goes on to start the Go runtime */
 	}
+	pid = 0; /* this process: the parent knows its pid (ours may be in a new pid namespace) */
 	reply[0] = 'P';
 	memcpy(reply + 1, &pid, 4);
 	mns_write_full(reply, 5);
