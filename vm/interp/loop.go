@@ -917,7 +917,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 			if c == nil || !m.trySend(c, v) {
 				fr.pc = pc
 				if c != nil {
-					g.sd = sudog{g: g, val: v, okIdx: -1}
+					g.sd.val, g.sd.okIdx = v, -1
 					c.sendq = append(c.sendq, &g.sd)
 				}
 				g.wait = "chan send"
@@ -945,7 +945,7 @@ func (m *Machine) loop(g *G, budget int64) (int, int64) {
 					okIdx = fr.base + int(a) + 1
 				}
 				if c != nil {
-					g.sd = sudog{g: g, idx: fr.base + int(a), okIdx: okIdx}
+					g.sd.idx, g.sd.okIdx = fr.base+int(a), okIdx
 					c.recvq = append(c.recvq, &g.sd)
 				}
 				g.wait = "chan receive"
@@ -1823,10 +1823,17 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 			if !m.trySend(c, v) {
 				// Park here rather than in the slow loop: a ping-pong blocks on every message.
 				// fastLoop runs only outside nested calls, so blocking is allowed.
-				g.sd = sudog{g: g, val: v, okIdx: -1}
+				g.sd.val, g.sd.okIdx = v, -1
 				c.sendq = append(c.sendq, &g.sd)
 				g.wait = "chan send"
-				return stBlock, budget
+				if g = m.switchFrom(g); g == nil {
+					return stBlock, budget
+				}
+				fr = &g.frames[len(g.frames)-1]
+				code, pc = fr.fn.cp, fr.pc
+				R = (*[256]uint64)(g.regs[fr.base:])
+				F = (*[256]any)(g.refs[fr.base:])
+				continue
 			}
 			// reload the loop state after the call (so it never lives across calls)
 			fr = &g.frames[len(g.frames)-1]
@@ -1852,10 +1859,17 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 				if isa.Op(ins) == isa.RECV2 {
 					okIdx = fr.base + int(a) + 1
 				}
-				g.sd = sudog{g: g, idx: fr.base + int(a), okIdx: okIdx}
+				g.sd.idx, g.sd.okIdx = fr.base+int(a), okIdx
 				c.recvq = append(c.recvq, &g.sd)
 				g.wait = "chan receive"
-				return stBlock, budget
+				if g = m.switchFrom(g); g == nil {
+					return stBlock, budget
+				}
+				fr = &g.frames[len(g.frames)-1]
+				code, pc = fr.fn.cp, fr.pc
+				R = (*[256]uint64)(g.regs[fr.base:])
+				F = (*[256]any)(g.refs[fr.base:])
+				continue
 			}
 			R[a], F[a] = v.n, v.r
 			if isa.Op(ins) == isa.RECV2 {

@@ -114,7 +114,7 @@ type G struct {
 	state     int
 	wait      string
 	pendPanic string // panic to raise when resumed (send on a channel closed meanwhile)
-	sd        sudog  // reused for plain (non-select) channel waits
+	sd        sudog  // reused for plain (non-select) channel waits; sd.g is g, sd.sel nil
 	nested    int
 }
 
@@ -308,6 +308,7 @@ func (m *Machine) newG(cl *Closure, nargs []uint64, rargs []any) *G {
 	g := &G{id: m.nextID, regs: make([]uint64, 512), refs: make([]any, 512)}
 	g.frames = make([]frame, 0, 16)
 	g.frames = append(g.frames, frame{fn: cl.F, cl: cl, flags: flagGoEntry})
+	g.sd.g = g // set once: a park fills in only what changes
 	if need := cl.F.nregs + 256; need > len(g.regs) {
 		g.grow(need)
 	}
@@ -371,15 +372,7 @@ func (m *Machine) schedule() {
 			m.deadlock()
 			return
 		}
-		g := m.runq[m.rhead]
-		m.runq[m.rhead] = nil
-		m.rhead++
-		if m.rhead == len(m.runq) {
-			m.runq, m.rhead = m.runq[:0], 0 // keep the backing array: no allocation per switch
-		} else if m.rhead > 64 && m.rhead > len(m.runq)/2 {
-			n := copy(m.runq, m.runq[m.rhead:])
-			m.runq, m.rhead = m.runq[:n], 0
-		}
+		g := m.popRunq()
 		if g.state == gDone {
 			continue
 		}
@@ -393,6 +386,41 @@ func (m *Machine) schedule() {
 			}
 		}
 	}
+}
+
+// popRunq takes the head of the run queue, which must not be empty.
+func (m *Machine) popRunq() *G {
+	g := m.runq[m.rhead]
+	m.runq[m.rhead] = nil
+	m.rhead++
+	if m.rhead == len(m.runq) {
+		m.runq, m.rhead = m.runq[:0], 0 // keep the backing array: no allocation per switch
+	} else if m.rhead > 64 && m.rhead > len(m.runq)/2 {
+		n := copy(m.runq, m.runq[m.rhead:])
+		m.runq, m.rhead = m.runq[:n], 0
+	}
+	return g
+}
+
+// switchFrom is the fast loop's goroutine switch: g has just parked on a channel, and when
+// the next goroutine in the run queue can go on in the fast loop too, it becomes the current
+// one right there, with what is left of the time slice, instead of the loop returning through
+// the scheduler and coming back (a ping-pong switches twice per message). It returns nil when
+// the scheduler must decide: host calls pending, or the next goroutine has a panic to raise,
+// is done, or runs a nested call.
+func (m *Machine) switchFrom(g *G) *G {
+	if m.pend > 0 || len(m.runq) == m.rhead {
+		return nil
+	}
+	next := m.runq[m.rhead]
+	if next.state == gDone || next.nested > 0 || next.pendPanic != "" {
+		return nil
+	}
+	g.state = gBlocked
+	m.popRunq()
+	next.state = gRunnable
+	m.cur = next
+	return next
 }
 
 func (m *Machine) complete(c completion) {
@@ -443,6 +471,7 @@ func (m *Machine) runSlice(g *G) {
 			m.traceIns(g)
 		}
 		st, left := m.protectedLoop(g, budget)
+		g = m.cur // the fast loop may have switched goroutines (switchFrom)
 		used := budget - left
 		if m.fuel > 0 {
 			m.fuel -= used
@@ -563,6 +592,7 @@ var errBlocking = errors.New("blocking operation inside a method called by fmt")
 func (m *Machine) protectedLoop(g *G, budget int64) (st int, left int64) {
 	defer func() {
 		if r := recover(); r != nil {
+			g := m.cur // the goroutine that trapped: the fast loop may have switched to it
 			st, left = stDone, 0
 			switch e := r.(type) {
 			case *trap:
@@ -594,6 +624,7 @@ func (m *Machine) protectedLoop(g *G, budget int64) (st int, left int64) {
 	}
 	for {
 		st, left := m.fastLoop(g, budget)
+		g = m.cur // switchFrom may have made another goroutine current; the deferred recover sees it too
 		if st != stSlow {
 			return st, left
 		}
