@@ -1826,14 +1826,10 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 				g.sd.val, g.sd.okIdx = v, -1
 				c.sendq = append(c.sendq, &g.sd)
 				g.wait = "chan send"
-				if g = m.switchFrom(g); g == nil {
-					return stBlock, budget
+				if m.switchFrom(g) {
+					return stSwitch, budget
 				}
-				fr = &g.frames[len(g.frames)-1]
-				code, pc = fr.fn.cp, fr.pc
-				R = (*[256]uint64)(g.regs[fr.base:])
-				F = (*[256]any)(g.refs[fr.base:])
-				continue
+				return stBlock, budget
 			}
 			// reload the loop state after the call (so it never lives across calls)
 			fr = &g.frames[len(g.frames)-1]
@@ -1862,14 +1858,10 @@ func (m *Machine) fastLoop(g *G, budget int64) (int, int64) {
 				g.sd.idx, g.sd.okIdx = fr.base+int(a), okIdx
 				c.recvq = append(c.recvq, &g.sd)
 				g.wait = "chan receive"
-				if g = m.switchFrom(g); g == nil {
-					return stBlock, budget
+				if m.switchFrom(g) {
+					return stSwitch, budget
 				}
-				fr = &g.frames[len(g.frames)-1]
-				code, pc = fr.fn.cp, fr.pc
-				R = (*[256]uint64)(g.regs[fr.base:])
-				F = (*[256]any)(g.refs[fr.base:])
-				continue
+				return stBlock, budget
 			}
 			R[a], F[a] = v.n, v.r
 			if isa.Op(ins) == isa.RECV2 {
