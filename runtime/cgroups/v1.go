@@ -9,6 +9,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // v1Controllers are the hierarchies a container joins when the host mounts them.
@@ -52,19 +53,24 @@ func (m *v1Manager) dirOf(ctrl string) (string, bool) {
 	return d, ok
 }
 
-// dirs lists the distinct directories (co-mounted controllers share one), sorted.
+// dirs lists the distinct directories (co-mounted controllers, such as cpu and cpuacct
+// behind their symlinks, share one), sorted. One stat per path tells them apart (resolving
+// every path's symlinks took five lstats each).
 func (m *v1Manager) dirs() []string {
-	seen := map[string]bool{}
+	type fileID struct{ dev, ino uint64 }
+	seen := map[fileID]bool{}
 	var out []string
-	for _, d := range m.paths {
-		real := d
-		if r, err := filepath.EvalSymlinks(d); err == nil {
-			real = r
+	for _, ctrl := range sortedKeys(m.paths) {
+		d := m.paths[ctrl]
+		var st unix.Stat_t
+		if unix.Stat(d, &st) == nil {
+			id := fileID{st.Dev, st.Ino}
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
 		}
-		if !seen[real] {
-			seen[real] = true
-			out = append(out, d)
-		}
+		out = append(out, d)
 	}
 	sort.Strings(out)
 	return out
