@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench-lifecycle: N sequential `run` of /bin/true from one busybox bundle, minictr vs runc (and
-# crun when installed and it accepts this host), measured side by side in one hyperfine run;
-# prints each median and the ratios.
+# crun when installed and it accepts this host), measured side by side in one hyperfine run,
+# back to back and again with GAP_MS of idle before each run; prints each median and the ratios.
 #
 # On a host with hybrid cgroups (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified)
 # it measures twice: on the host as it is (every runtime takes its v1 path), then in a private
@@ -67,15 +67,28 @@ if [ -n "$crun" ]; then
 else
 	echo "crun: not installed (Debian package crun), left out"
 fi
-hyperfine -N --warmup 5 --runs "$N" --export-json "$work/h.json" "${cmds[@]}" >/dev/null
-python3 - "$work/h.json" <<'PY'
+# Twice: back to back, and with an idle pause before each run (GAP_MS, default 20; 0 skips it).
+# The pause matters on cgroup v1: a move into a cgroup waits for an RCU grace period unless a
+# move just before it opened the window in which the next one is cheap, so back-to-back runs
+# of a runtime that moves its init (runc) are faster than runs that come one at a time.
+GAP_MS=${GAP_MS:-20}
+report() {
+	python3 - "$1" "$2" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 m, c = r["minictr"]["median"], r["runc"]["median"]
-print(f"run /bin/true, {len(r['minictr']['times'])} runs each, median per container:")
+print(f"run /bin/true, {sys.argv[2]}, {len(r['minictr']['times'])} runs each, median per container:")
 for name, x in r.items():
     print(f"  {name:8s}{x['median']*1000:7.2f} ms")
 print(f"  ratio minictr/runc = {m/c:.2f}")
 if "crun" in r:
     print(f"  ratio crun/runc    = {r['crun']['median']/c:.2f}")
 PY
+}
+hyperfine -N --warmup 5 --runs "$N" --export-json "$work/h.json" "${cmds[@]}" >/dev/null
+report "$work/h.json" "back to back"
+if [ "$GAP_MS" != 0 ]; then
+	gap=$(python3 -c "print($GAP_MS/1000)")
+	hyperfine -N --warmup 5 --runs "$N" --prepare "sleep $gap" --export-json "$work/g.json" "${cmds[@]}" >/dev/null
+	report "$work/g.json" "${GAP_MS} ms idle before each"
+fi
