@@ -129,7 +129,13 @@ func (s *setup) mountCgroup(i int, m *specs.Mount, o *mountOpts) error {
 		if h.FSType == "cgroup" {
 			data = cgroupControllerOpts(h.Super)
 		}
-		if err := s.cgroupEntry(i, m, path.Join(m.Destination, name), h.FSType, data, filepath.Join(h.Mountpoint, rel), flags); err != nil {
+		if s.cgroupns {
+			// The hierarchy's own mount, in a directory made straight in the tmpfs just
+			// mounted (nothing of the container has run, so no path in it needs resolving).
+			if err := mountInDir(tmp, name, h.FSType, flags, data); err != nil {
+				return mountErr(i, m, fmt.Sprintf("mount %s (%s) at %s", h.FSType, data, path.Join(m.Destination, name)), err)
+			}
+		} else if err := s.cgroupEntry(i, m, path.Join(m.Destination, name), h.FSType, data, filepath.Join(h.Mountpoint, rel), flags); err != nil {
 			return err
 		}
 		if strings.Contains(name, ",") {
@@ -146,6 +152,20 @@ func (s *setup) mountCgroup(i int, m *specs.Mount, o *mountOpts) error {
 		}
 	}
 	return s.afterMount(i, m, o, tmp)
+}
+
+// mountInDir makes directory name in dir (one component) and mounts fstype on it, through a
+// descriptor opened without following symlinks.
+func mountInDir(dir *os.File, name, fstype string, flags uintptr, data string) error {
+	if err := unix.Mkdirat(int(dir.Fd()), name, 0o755); err != nil && err != unix.EEXIST {
+		return err
+	}
+	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return mount(fstype, fmt.Sprintf("/proc/self/fd/%d", fd), fstype, flags, data)
 }
 
 // cgroupControllerOpts keeps, of a v1 hierarchy's super options, what names its controllers.
