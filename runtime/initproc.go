@@ -107,7 +107,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 	err = startFromReadonlyExe(func(exe string) error {
 		attr := &syscall.ProcAttr{
 			Files: childFds,
-			Env:   []string{nsenter.EnvPipe + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=1"},
+			Env:   []string{nsenter.EnvPipe + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=2"},
 			Sys:   sys,
 		}
 		var err error
@@ -166,12 +166,17 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 	if err := nsenter.Send(parent, &req); err != nil {
 		return fail(err)
 	}
-	// The limits are written while the constructor runs: nothing of the user's runs before
-	// the init's config message, sent below.
-	if o.resources != nil {
-		if err := o.cg.Set(o.resources); err != nil {
-			return fail(err)
+	// The limits are written when the init has done its set-up, before the first hook or
+	// the user's program can run, as runc does: written earlier, a pids limit below the
+	// init's own threads (a Go program has a few) would stop the Go runtime from starting
+	// them, where runc runs with a limit of 1.
+	limitsSet := o.resources == nil
+	setLimits := func() error {
+		if limitsSet {
+			return nil
 		}
+		limitsSet = true
+		return o.cg.Set(o.resources)
 	}
 
 	o.tm.step("cgroup applied")
@@ -205,6 +210,9 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		}
 		switch m.Type {
 		case msgHooks:
+			if err := setLimits(); err != nil {
+				return fail(err)
+			}
 			if o.onHooks != nil {
 				if err := o.onHooks(pid); err != nil {
 					return fail(err)
@@ -222,6 +230,9 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 				return fail(err)
 			}
 		case msgReady:
+			if err := setLimits(); err != nil {
+				return fail(err)
+			}
 			return ip, nil // the caller waits for the init (run, exec) or leaves it (create)
 		case msgError:
 			return fail(errors.New(m.Msg))

@@ -67,3 +67,26 @@ func TestUpdateResources(t *testing.T) {
 		}
 	}
 }
+
+// TestPidsLimitOne: a container may be limited to one process, as with runc: the limit is
+// written once the init's set-up is done, so its own threads do not count against it, and
+// the single-threaded program it execs runs.
+func TestPidsLimitOne(t *testing.T) {
+	e := newEnv(t)
+	limit := int64(1)
+	e.spec.Linux.Resources.Pids = &specs.LinuxPids{Limit: &limit}
+	// Shell builtins only: the shell cannot fork.
+	e.spec.Process.Args = []string{"/bin/sh", "-c", "f=/sys/fs/cgroup/pids/pids.max; [ -e /sys/fs/cgroup/pids.max ] && f=/sys/fs/cgroup/pids.max; read x < $f; echo max=$x"}
+	e.save()
+	r := e.run("run", "-b", e.bundle, newID(t))
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "max=1" {
+		t.Fatalf("run under pids.max=1: exit %d, stdout %q (want max=1), stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// A second process is refused.
+	e.spec.Process.Args = []string{"/bin/sh", "-c", "/bin/true && echo forked"}
+	e.save()
+	r = e.run("run", "-b", e.bundle, newID(t))
+	if strings.Contains(r.stdout, "forked") {
+		t.Fatalf("a fork succeeded under pids.max=1: %q", r.stdout)
+	}
+}
