@@ -164,8 +164,9 @@ func mountInDir(dir *os.File, name, fstype string, flags uintptr, data string) e
 	if err != nil {
 		return err
 	}
-	defer unix.Close(fd)
-	return mount(fstype, fmt.Sprintf("/proc/self/fd/%d", fd), fstype, flags, data)
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	return mount(fstype, fdPath(f), fstype, flags, data)
 }
 
 // cgroupControllerOpts keeps, of a v1 hierarchy's super options, what names its controllers.

@@ -74,7 +74,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 	// cgroup_threadgroup_rwsem for writing, and its first writer after a quiet spell waits
 	// for an RCU grace period (about 6 ms here, more on a busy machine), during which every
 	// fork on the machine waits too; a fork into the cgroup only reads the lock. Kernels
-	// before 5.7 refuse the flag: the init is then started plainly and moved below, as on v1.
+	// before 5.7 refuse the flag: the init is then started plainly and moved below (Apply).
 	sys := &syscall.SysProcAttr{Cloneflags: uintptr(o.req.ForkFlags)}
 	cgDir, err := o.cg.ForkTarget()
 	if err != nil {
@@ -179,7 +179,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		return o.cg.Set(o.resources)
 	}
 
-	o.tm.step("cgroup applied")
+	o.tm.step("bootstrap sent")
 	writeMaps := func(pid int) error { return writeIDMaps(pid, o.spec) }
 	pid, err := nsenter.Handshake(parent, writeMaps, first)
 	if err != nil {

@@ -86,7 +86,7 @@ func TestPidsLimitOne(t *testing.T) {
 	e.spec.Process.Args = []string{"/bin/sh", "-c", "/bin/true && echo forked"}
 	e.save()
 	r = e.run("run", "-b", e.bundle, newID(t))
-	if strings.Contains(r.stdout, "forked") {
-		t.Fatalf("a fork succeeded under pids.max=1: %q", r.stdout)
+	if r.code == 0 || strings.Contains(r.stdout, "forked") {
+		t.Fatalf("a fork succeeded under pids.max=1: exit %d, stdout %q", r.code, r.stdout)
 	}
 }

@@ -107,12 +107,7 @@ func TestNoHostFdsLeak(t *testing.T) {
 // TestJoinNamespaceByPath: a container whose spec gives a path for its uts and network
 // namespaces joins those of a running container instead of creating new ones.
 func TestJoinNamespaceByPath(t *testing.T) {
-	a := newEnv(t, "sleep", "60")
-	a.spec.Hostname = "first"
-	a.save()
-	ida := newID(t)
-	st := a.create(ida)
-	a.mustRun("start", ida)
+	_, _, st := startSleeper(t, "first")
 
 	b := newEnv(t)
 	b.spec.Hostname = "" // the joined namespace's name stays

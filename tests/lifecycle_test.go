@@ -199,13 +199,20 @@ func TestList(t *testing.T) {
 	}
 }
 
-func TestExecJoinsNamespaces(t *testing.T) {
+// startSleeper creates and starts a container that sleeps, with the given hostname.
+func startSleeper(t *testing.T, hostname string) (*env, string, specs.State) {
+	t.Helper()
 	e := newEnv(t, "sleep", "60")
-	e.spec.Hostname = "exec-target"
+	e.spec.Hostname = hostname
 	e.save()
 	id := newID(t)
 	st := e.create(id)
 	e.mustRun("start", id)
+	return e, id, st
+}
+
+func TestExecJoinsNamespaces(t *testing.T) {
+	e, id, st := startSleeper(t, "exec-target")
 	if out := strings.TrimSpace(e.mustRun("exec", id, "/bin/probe", "hostname")); out != "exec-target" {
 		t.Fatalf("exec hostname %q", out)
 	}

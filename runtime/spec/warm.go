@@ -5,7 +5,6 @@ import (
 	"os"
 	"reflect"
 	goruntime "runtime"
-	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -24,8 +23,20 @@ func init() {
 	}
 }
 
+// readsSpec reports whether the command (the first argument that is neither a global flag nor
+// a global flag's value) is one that reads a spec.
 func readsSpec(args []string) bool {
-	return slices.ContainsFunc(args, func(a string) bool { return a == "run" || a == "create" || a == "exec" })
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--root" || a == "--log" || a == "--log-format" || a == "--rootless":
+			i++ // the flag's value
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a == "run" || a == "create" || a == "exec"
+		}
+	}
+	return false
 }
 
 func warmDecoder() {

@@ -32,7 +32,12 @@ func TestSkeletonCoversSpec(t *testing.T) {
 	if !strings.Contains(string(data), `"seccomp":{"syscalls":[{"args":[{}]}]`) {
 		t.Fatalf("seccomp part missing or misnamed: %s", data)
 	}
-	if readsSpec([]string{"--root", "/r", "state", "x"}) || !readsSpec([]string{"--debug", "run", "-b", "b", "x"}) {
-		t.Fatal("readsSpec picks the wrong commands")
+	for args, want := range map[string]bool{
+		"--root /r state x": false, "--debug run -b b x": true, "--root run state x": false,
+		"vm run prog.go": false, "--log-format json create -b b x": true, "exec x ls": true, "": false,
+	} {
+		if got := readsSpec(strings.Fields(args)); got != want {
+			t.Errorf("readsSpec(%q) = %v, want %v", args, got, want)
+		}
 	}
 }

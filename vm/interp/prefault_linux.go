@@ -1,15 +1,13 @@
 package interp
 
 import (
-	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
-// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14): fault in every page of a range as
-// writable, in one call.
-const madvPopulateWrite = 23
-
-// prefault maps a large, freshly made table's pages before the program touches them. Without
+// prefault maps a large, freshly made table's pages before the program touches them, in one
+// madvise(MADV_POPULATE_WRITE) call (Linux 5.14). Without
 // it a table filled by probing pays two faults per 4 KiB page (the read of an empty slot maps
 // the shared zero page, the write that follows copies it) and a trap each time. Huge pages
 // were tried first and dropped: where the kernel hands out a 2 MiB page the hypervisor has
@@ -23,5 +21,5 @@ func prefault(p unsafe.Pointer, n uintptr) {
 		return
 	}
 	b := unsafe.Slice((*byte)(unsafe.Add(p, start-uintptr(p))), end-start)
-	_ = syscall.Madvise(b, madvPopulateWrite)
+	_ = unix.Madvise(b, unix.MADV_POPULATE_WRITE)
 }
