@@ -8,7 +8,7 @@ GO      ?= go
 BIN     := bin/minictr
 PREFIX  ?= /usr/local
 # Debian packages the test suite needs; mk/*.mk files append to this list.
-DEB_PACKAGES := busybox-static runc iproute2
+DEB_PACKAGES := busybox-static runc iproute2 musl-tools
 
 -include $(sort $(wildcard mk/*.mk))
 
@@ -25,16 +25,22 @@ deps:
 # test-box). osusergo and netgo keep os/user and net in pure Go; the only cgo left is the
 # nsenter constructor.
 STATIC  := -tags osusergo,netgo -ldflags '-linkmode external -extldflags -static'
+# The C library linked in is musl where Debian's musl-tools is installed (make deps installs
+# it), glibc otherwise. Both work; musl's static start-up is 0.6 ms shorter per process here:
+# glibc's probes the CPU with cpuid, a hypervisor exit each on a virtual machine, and every
+# container starts two minictr processes (the CLI and the container's init).
+CGO_CC   = $$(command -v musl-gcc || echo cc)
 
 build:
-	$(GO) build -trimpath $(STATIC) -o $(BIN) ./cmd/minictr
+	CC=$(CGO_CC) $(GO) build -trimpath $(STATIC) -o $(BIN) ./cmd/minictr
 
 install: build
 	install -m 0755 $(BIN) $(PREFIX)/bin/minictr
 
 # test: the whole suite, as root. Unit tests and end-to-end tests (tests/) share one go test run.
+# The end-to-end suite (tests/) runs the binary that make build made (MINICTR_TEST_BIN).
 test: deps build
-	$(GO) test -v -count=1 -timeout 25m ./... 2>&1 | tee test.log | scripts/summarize-tests.sh
+	MINICTR_TEST_BIN=$(abspath $(BIN)) $(GO) test -v -count=1 -timeout 25m ./... 2>&1 | tee test.log | scripts/summarize-tests.sh
 
 test-unit:
 	$(GO) test -count=1 -short ./...
