@@ -31,11 +31,14 @@ STATIC  := -tags osusergo,netgo -ldflags '-linkmode external -extldflags -static
 # container starts two minictr processes (the CLI and the container's init).
 CGO_CC   = $$(command -v musl-gcc || echo cc)
 
+# minictr-container-init, beside minictr, is what containers' inits run (runtime/selfexe.go).
 build:
 	CC=$(CGO_CC) $(GO) build -trimpath $(STATIC) -o $(BIN) ./cmd/minictr
+	CC=$(CGO_CC) $(GO) build -trimpath $(STATIC) -o $(dir $(BIN))minictr-container-init ./cmd/minictr-container-init
 
 install: build
 	install -m 0755 $(BIN) $(PREFIX)/bin/minictr
+	install -m 0755 $(dir $(BIN))minictr-container-init $(PREFIX)/bin/minictr-container-init
 
 # test: the whole suite, as root. Unit tests and end-to-end tests (tests/) share one go test run.
 # The end-to-end suite (tests/) runs the binary that make build made (MINICTR_TEST_BIN).

@@ -29,6 +29,10 @@ type CreateOptions struct {
 	NoPivot       bool
 	PreserveFDs   int
 	Stdio         [3]*os.File // nil: the runtime's own
+	// Spec and SpecJSON: the bundle's config already loaded (rspec.LoadBytes of Bundle), or
+	// nil for Create to load it.
+	Spec     *specs.Spec
+	SpecJSON []byte
 }
 
 // Create makes a container from a bundle and leaves its init blocked before the user's
@@ -43,9 +47,11 @@ func Create(o *CreateOptions) (st *State, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", o.Bundle, err)
 	}
-	s, err := rspec.Load(bundle)
-	if err != nil {
-		return nil, err
+	s, specJSON := o.Spec, o.SpecJSON
+	if s == nil || specJSON == nil {
+		if s, specJSON, err = rspec.LoadBytes(bundle); err != nil {
+			return nil, err
+		}
 	}
 	if s.Linux == nil {
 		s.Linux = &specs.Linux{}
@@ -184,7 +190,8 @@ func Create(o *CreateOptions) (st *State, err error) {
 		Rootfs:        rootPath(s, bundle),
 		CgroupMode:    int(cg.Mode()),
 		CgroupPaths:   cg.Paths(),
-		Config:        s,
+		ConfigJSON:    specJSON,
+		spec:          s,
 		Namespaces:    namespacePaths(s, initPid),
 	}
 	if err := saveState(dir, st); err != nil {

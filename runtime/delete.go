@@ -71,7 +71,9 @@ func (c *Container) destroy() error {
 		}
 	}
 	keep(c.cgroup().Destroy())
-	if h := c.State.Config.Hooks; h != nil && len(h.Poststop) > 0 {
+	spec, err := c.State.Spec()
+	keep(err)
+	if h := spec.Hooks; err == nil && h != nil && len(h.Poststop) > 0 {
 		st := c.OCIState()
 		st.Status = specs.StateStopped
 		if err := runHooks("poststop", h.Poststop, &st); err != nil {

@@ -49,7 +49,10 @@ func Exec(o *ExecOptions) (int, error) {
 		}
 		defer console.Close()
 	}
-	s := c.State.Config
+	s, err := c.State.Spec()
+	if err != nil {
+		return 0, err
+	}
 	// The namespaces are the init's, still alive: check the pid has not been reused.
 	join := map[specs.LinuxNamespaceType]string{}
 	for t, path := range c.State.Namespaces {

@@ -104,17 +104,21 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		childFds[i] = f.Fd()
 	}
 	var first int
-	err = startFromReadonlyExe(func(exe string) error {
+	prog, argv, err := initProgram()
+	if err != nil {
+		return nil, err
+	}
+	err = startFromReadonly(prog, func() error {
 		attr := &syscall.ProcAttr{
 			Files: childFds,
 			Env:   []string{nsenter.EnvPipe + "=" + strconv.Itoa(syncFd), "GOMAXPROCS=2"},
 			Sys:   sys,
 		}
 		var err error
-		if first, err = syscall.ForkExec(exe, []string{exe, "init"}, attr); err != nil && intoCgroup {
+		if first, err = syscall.ForkExec(prog, argv, attr); err != nil && intoCgroup {
 			slog.Debug("start init inside its cgroup failed; starting it outside and moving it", "err", err)
 			intoCgroup, sys.UseCgroupFD, sys.CgroupFD = false, false, 0
-			first, err = syscall.ForkExec(exe, []string{exe, "init"}, attr)
+			first, err = syscall.ForkExec(prog, argv, attr)
 		}
 		return err
 	})

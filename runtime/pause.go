@@ -47,10 +47,14 @@ func Update(root, id string, r *specs.LinuxResources) error {
 	if err := c.cgroup().Set(r); err != nil {
 		return err
 	}
-	if c.State.Config.Linux == nil {
-		c.State.Config.Linux = &specs.Linux{}
+	spec, err := c.State.Spec()
+	if err != nil {
+		return err
 	}
-	c.State.Config.Linux.Resources = mergeResources(c.State.Config.Linux.Resources, r)
+	spec.Linux.Resources = mergeResources(spec.Linux.Resources, r)
+	if err := c.State.SetSpec(spec); err != nil {
+		return err
+	}
 	return saveState(c.dir(), c.State)
 }
 

@@ -61,7 +61,11 @@ func Start(root, id string) error {
 		return err
 	}
 	// poststart failures are warnings: the container is already running.
-	if h := c.State.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+	spec, err := c.State.Spec()
+	if err != nil {
+		return err
+	}
+	if h := spec.Hooks; h != nil && len(h.Poststart) > 0 {
 		st := c.OCIState()
 		if err := runHooks("poststart", h.Poststart, &st); err != nil {
 			slog.Warn(err.Error())

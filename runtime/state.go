@@ -18,6 +18,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	rspec "github.com/minictr/minictr/runtime/spec"
 )
 
 // State is what create saves: the OCI state plus what later invocations need.
@@ -30,11 +32,42 @@ type State struct {
 	Rootfs        string            `json:"rootfs"`
 	CgroupMode    int               `json:"cgroupMode"`
 	CgroupPaths   map[string]string `json:"cgroupPaths"`
-	Config        *specs.Spec       `json:"config"`
+	// ConfigJSON is the bundle's config.json as create read it (the runtime-spec: a change to
+	// the bundle after create does not affect the container). It is kept as bytes, not
+	// re-encoded: the first encoding of a spec costs encoding/json about a millisecond of
+	// per-type tables for the whole spec type. Spec decodes it for the commands that need it.
+	ConfigJSON json.RawMessage `json:"config"`
+	spec       *specs.Spec
 	// Namespaces are the paths of the init's namespaces, as /proc/<pid>/ns/<type>, for exec.
 	Namespaces map[specs.LinuxNamespaceType]string `json:"namespaces,omitempty"`
 	// Started is set by start; from then on no fifo is expected.
 	Started bool `json:"started,omitempty"`
+}
+
+// Spec is the container's config, decoded from ConfigJSON on first use.
+func (st *State) Spec() (*specs.Spec, error) {
+	if st.spec != nil {
+		return st.spec, nil
+	}
+	s, err := rspec.Parse("config of container "+st.ID, st.ConfigJSON)
+	if err != nil {
+		return nil, err
+	}
+	if s.Linux == nil {
+		s.Linux = &specs.Linux{}
+	}
+	st.spec = s
+	return s, nil
+}
+
+// SetSpec replaces the saved config (update changes its resources).
+func (st *State) SetSpec(s *specs.Spec) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode config of container %s: %w", st.ID, err)
+	}
+	st.ConfigJSON, st.spec = data, s
+	return nil
 }
 
 // validID reports whether id matches [A-Za-z0-9][A-Za-z0-9_.+-]*.

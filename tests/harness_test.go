@@ -73,6 +73,11 @@ func setup(dir string) error {
 		if out, err := build.CombinedOutput(); err != nil {
 			return fmt.Errorf("build minictr: %v\n%s", err, out)
 		}
+		// The container init beside it, as make build lays them out.
+		build = exec.Command("go", "build", "-o", filepath.Join(dir, "minictr-container-init"), "../cmd/minictr-container-init")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("build minictr-container-init: %v\n%s", err, out)
+		}
 	}
 	build := exec.Command("go", "build", "-o", probeBin, "./probe")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -128,6 +133,7 @@ type env struct {
 	root   string // --root
 	bundle string
 	spec   *specs.Spec
+	bin    string // the minictr binary when not minictrBin
 }
 
 // newEnv skips when the suite cannot run here, and makes a bundle running the probe with args.
@@ -189,7 +195,11 @@ func (e *env) run(args ...string) result {
 
 func (e *env) runIn(stdin string, args ...string) result {
 	e.t.Helper()
-	cmd := exec.Command(minictrBin, append([]string{"--root", e.root}, args...)...)
+	bin := minictrBin
+	if e.bin != "" {
+		bin = e.bin
+	}
+	cmd := exec.Command(bin, append([]string{"--root", e.root}, args...)...)
 	// Files, not pipes: a detached container inherits minictr's stdio and would keep a pipe
 	// open long after minictr exits.
 	outF, err := os.CreateTemp(e.t.TempDir(), "stdout")

@@ -52,7 +52,11 @@ func cmdExec(g *Globals, args []string) error {
 			return fmt.Errorf("exec: no command given (args after the id, or --process FILE)")
 		}
 		// Defaults come from the container's own process, as in runc.
-		base := c.State.Config.Process
+		spec, err := c.State.Spec()
+		if err != nil {
+			return err
+		}
+		base := spec.Process
 		cp := *base
 		p = &cp
 		p.Args = rest[1:]

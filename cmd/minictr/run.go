@@ -70,7 +70,12 @@ func cmdRun(g *Globals, args []string) error {
 // for one and no console socket was given.
 func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 	var relay *runtime.TerminalRelay
-	if o.ConsoleSocket == "" && !detach && bundleWantsTerminal(o.Bundle) {
+	// The config is read here once, to see whether it wants a terminal, and create uses it
+	// (errors are left for create to report with full context).
+	if spec, data, err := rspec.LoadBytes(o.Bundle); err == nil {
+		o.Spec, o.SpecJSON = spec, data
+	}
+	if o.ConsoleSocket == "" && !detach && o.Spec != nil && o.Spec.Process != nil && o.Spec.Process.Terminal {
 		var err error
 		if relay, err = runtime.NewTerminalRelay(); err != nil {
 			return err
@@ -108,11 +113,4 @@ func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 	cleanup()
 	slog.Debug("run: waited and deleted", "wait", t1.Sub(t0).String(), "delete", time.Since(t1).String())
 	return ExitCode(code)
-}
-
-// bundleWantsTerminal reads process.terminal from the bundle's config (errors are left for
-// create to report with full context).
-func bundleWantsTerminal(bundle string) bool {
-	s, err := rspec.Load(bundle)
-	return err == nil && s.Process != nil && s.Process.Terminal
 }

@@ -42,6 +42,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The magic is the protocol's version too: change it with the protocol, so an init from
+   another build of minictr (minictr-container-init installed apart from minictr) refuses the
+   bootstrap instead of misreading it. */
 #define MNS_MAGIC 0x31534e4d /* "MNS1" */
 #define MNS_MAX_JOINS 16
 #define MNS_MAX_CGROUPS 32
@@ -170,7 +173,8 @@ __attribute__((constructor)) static void minictr_nsenter(void)
 
 	mns_read_full(hdr, sizeof(hdr));
 	if (hdr[0] != MNS_MAGIC)
-		mns_fail("bootstrap: bad magic %#x", hdr[0]);
+		mns_fail("bootstrap: magic %#x, this init speaks %#x: minictr and its init "
+			 "come from different builds", hdr[0], MNS_MAGIC);
 	clone_flags = hdr[1];
 	njoin = hdr[2];
 	ncg = hdr[3];

@@ -17,36 +17,42 @@ const ConfigName = "config.json"
 // Load reads BUNDLE/config.json and validates it. The returned error names the file and, for a
 // JSON error, the line and column.
 func Load(bundle string) (*specs.Spec, error) {
+	s, _, err := LoadBytes(bundle)
+	return s, err
+}
+
+// LoadBytes is Load that also returns config.json's bytes as read.
+func LoadBytes(bundle string) (*specs.Spec, []byte, error) {
 	if bundle == "" {
 		bundle = "."
 	}
 	abs, err := filepath.Abs(bundle)
 	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", bundle, err)
+		return nil, nil, fmt.Errorf("bundle %s: %w", bundle, err)
 	}
 	st, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", bundle, errors.Unwrap(err))
+		return nil, nil, fmt.Errorf("bundle %s: %w", bundle, errors.Unwrap(err))
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("bundle %s: not a directory", bundle)
+		return nil, nil, fmt.Errorf("bundle %s: not a directory", bundle)
 	}
 	path := filepath.Join(abs, ConfigName)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("bundle %s: no %s (make one with 'minictr spec')", bundle, ConfigName)
+			return nil, nil, fmt.Errorf("bundle %s: no %s (make one with 'minictr spec')", bundle, ConfigName)
 		}
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	s, err := Parse(path, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := Validate(s, abs); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return s, nil
+	return s, data, nil
 }
 
 // Parse decodes a config; name is used in errors. Unknown fields are ignored, as the
