@@ -72,6 +72,11 @@ func setup(dir string) error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build minictr: %v\n%s", err, out)
 	}
+	// And the container init beside it, as installed.
+	build = exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "minictr-container-init"), "../../cmd/minictr-container-init")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build minictr-container-init: %v\n%s", err, out)
+	}
 	layerTar = filepath.Join(dir, "layer.tar")
 	ociArchive = filepath.Join(dir, "image-oci.tar")
 	layer, err := rootfsLayer(busybox)
