@@ -31,6 +31,11 @@ func (s *setup) prepareRoot() error {
 	if err := mount("", "/", "", flag, ""); err != nil {
 		return fmt.Errorf("set propagation of / (flags %#x): %w", flag, errnoErr(err))
 	}
+	// After a recursive rslave, rprivate or runbindable nothing is shared any more (a shared
+	// mount made a slave leaves its peer group): only rshared needs the mount table read.
+	if flag&unix.MS_SHARED == 0 {
+		return nil
+	}
 	mi, err := readMountinfo()
 	if err != nil {
 		return err

@@ -26,6 +26,14 @@ type Config struct {
 	// BeforePivot, if set, runs after every mount and device is in place and before the root
 	// switch: where the runtime-spec runs the createRuntime and createContainer hooks.
 	BeforePivot func() error
+	// Step, if set, is called after each step of Prepare with its name (step timing).
+	Step func(name string)
+}
+
+func (c *Config) step(name string) {
+	if c.Step != nil {
+		c.Step(name)
+	}
 }
 
 // setup is the state the steps of Prepare share.
@@ -92,6 +100,7 @@ func Prepare(c *Config) error {
 	if err := s.prepareRoot(); err != nil {
 		return err
 	}
+	c.step("propagation")
 	// 2. Bind the rootfs onto itself: pivot_root and MS_MOVE need a mount point, and from here
 	// on every mount is inside this one mount, which goes away with the namespace.
 	if err := mount(s.rootfs, s.rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -103,12 +112,14 @@ func Prepare(c *Config) error {
 		return err
 	}
 	defer s.root.close()
+	c.step("bind")
 	// 4. The spec's mounts, in the spec's order: a later mount may sit on an earlier one
 	// (/dev/pts on /dev, /sys/fs/cgroup on /sys).
 	for i := range s.spec.Mounts {
 		if err := s.mountOne(i, &s.spec.Mounts[i]); err != nil {
 			return err
 		}
+		c.step(s.spec.Mounts[i].Destination)
 	}
 	// 5. Devices go into the /dev the mounts made (usually a tmpfs), so after the mounts; unless
 	// the spec bind-mounts a /dev, which then is the caller's to fill.
@@ -119,6 +130,7 @@ func Prepare(c *Config) error {
 		if err := s.devLinks(); err != nil {
 			return err
 		}
+		c.step("devices")
 	}
 	// 6. /dev/console as an empty file the runtime binds the pty onto after Prepare.
 	if s.spec.Process != nil && s.spec.Process.Terminal {
@@ -135,7 +147,9 @@ func Prepare(c *Config) error {
 	}
 	// 8. Switch root last: every host path a mount needs (bind sources, /dev nodes to bind in a
 	// user namespace, the host's cgroup hierarchies) is reachable only before it.
-	return s.switchRoot()
+	err = s.switchRoot()
+	c.step("switch root")
+	return err
 }
 
 // Finalize runs after Prepare once the runtime has set the hostname and sysctls and bound the

@@ -22,6 +22,9 @@ import (
 // Init is the container side: `minictr init`, started by create or exec after the nsenter
 // constructor put it in its namespaces. It reads its config from the parent, sets everything up
 // and execs the user's process; it returns only on failure, after telling the parent why.
+// steps times the init's set-up for minictr --debug.
+var steps = newInitSteps(false)
+
 func Init() error {
 	// Capabilities and seccomp are per thread; the exec must come from the thread that set
 	// them, so this goroutine keeps its thread to the end.
@@ -41,6 +44,8 @@ func Init() error {
 		return fmt.Errorf("init: expected a config message, got %q", m.Type)
 	}
 	c := m.Config
+	steps.on = c.Steps
+	steps.step("start+config")
 	if c.Exec {
 		err = execInit(sync, c)
 	} else {
@@ -68,11 +73,16 @@ func containerInit(sync *os.File, c *initConfig) error {
 	// 2. Root filesystem: the spec's mounts and devices, then the root switch. Between the two,
 	// the parent runs the prestart/createRuntime hooks and the init runs createContainer hooks
 	// (the runtime-spec places them after the namespaces exist and before pivot_root).
+	steps.step("loopback")
 	rc := &rootfs.Config{Spec: s, Bundle: c.Bundle, NoPivot: c.NoPivot,
 		BeforePivot: func() error { return hooksBeforePivot(sync, c) }}
+	if c.Steps {
+		rc.Step = steps.step
+	}
 	if err := rootfs.Prepare(rc); err != nil {
 		return err
 	}
+	steps.step("rootfs")
 
 	// 3. The terminal: a pty from the container's own devpts, the master sent out through the
 	// console socket, the slave bound onto /dev/console and made our stdio.
@@ -101,9 +111,11 @@ func containerInit(sync *os.File, c *initConfig) error {
 
 	// 5. Masked and read-only paths, read-only root: after every mount, so nothing is mounted
 	// over a masked path later.
+	steps.step("console+hostname+sysctl")
 	if err := rootfs.Finalize(rc); err != nil {
 		return err
 	}
+	steps.step("masked+readonly")
 
 	// 6. The process: rlimits, oom score, cwd, user, capabilities, no_new_privs, seccomp.
 	if err := setupProcess(p, s, c.FirstFd, sync); err != nil {
@@ -113,14 +125,16 @@ func containerInit(sync *os.File, c *initConfig) error {
 	// The program is looked up now, as runc does, so that a missing one fails `create` with
 	// the message (podman then exits 127, containerd reports it) instead of the container
 	// exiting 1 after start.
+	steps.step("process")
 	prog, err := resolveProgram(p)
 	if err != nil {
 		return err
 	}
+	steps.step("lookup")
 
 	// 7. Tell the parent we are ready; it saves the state and exits. Then wait for start: the
 	// open of the exec fifo blocks until `minictr start` opens it for reading.
-	if err := writeMessage(sync, &message{Type: msgReady}); err != nil {
+	if err := writeMessage(sync, &message{Type: msgReady, Msg: steps.String()}); err != nil {
 		return err
 	}
 	sync.Close()

@@ -197,6 +197,7 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 		reap() // the intermediate exits right after the fork
 	}
 	o.tm.step("namespaces")
+	o.cfg.Steps = slog.Default().Enabled(nil, slog.LevelDebug)
 	if _, ip.startTime, err = procStat(pid); err != nil {
 		return fail(fmt.Errorf("init process %d: %w", pid, err))
 	}
@@ -234,6 +235,9 @@ func startInit(o *startInitOptions) (*initProcess, error) {
 				return fail(err)
 			}
 		case msgReady:
+			if m.Msg != "" {
+				slog.Debug("init: steps", "steps", m.Msg)
+			}
 			if err := setLimits(); err != nil {
 				return fail(err)
 			}

@@ -6,7 +6,19 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	rspec "github.com/minictr/minictr/runtime/spec"
 )
+
+// run and create hold their signals from package initialization on, from a goroutine: the
+// four round trips then overlap the rest of the start-up (0.5 ms between reading the bundle
+// and create, when started from the command).
+func init() {
+	switch cmd, _ := rspec.CommandOf(os.Args[1:]); cmd {
+	case "run", "create":
+		go HoldSignals()
+	}
+}
 
 // caught is the one channel through which this process catches signals: the ones held back
 // during create (HoldSignals), then every signal, for Wait to forward.

@@ -13,6 +13,7 @@ package runtime
 //	init -> parent "seccomp"    a listener fd follows (one byte with SCM_RIGHTS): the parent
 //	                            passes it to the agent at linux.seccomp.listenerPath
 //	init -> parent "ready"      create: set up and blocked on the exec fifo; exec: about to exec
+//	                            (msg: the set-up steps' times, when the config asked for them)
 //	init -> parent "error"      set-up failed (msg has the whole error); the init exits 1
 //
 // A message that does not arrive (the init died) shows as EOF on the parent's side.
@@ -63,6 +64,9 @@ type initConfig struct {
 	FirstFd   int            `json:"firstFd"`   // fds from here on are the runtime's, closed on exec
 	// NewNet tells the init to bring lo up in its new network namespace.
 	NewNet bool `json:"newNet,omitempty"`
+	// Steps asks the init to time its set-up steps and report them in the ready message's
+	// msg (minictr --debug logs them).
+	Steps bool `json:"steps,omitempty"`
 }
 
 func writeMessage(w io.Writer, m *message) error {

@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -26,3 +28,24 @@ func (t *stepTimer) step(name string) {
 	slog.Debug(t.op+": "+name, "step", now.Sub(t.last).Round(time.Microsecond).String(), "total", now.Sub(t.start).Round(time.Microsecond).String())
 	t.last = now
 }
+
+// initSteps times the init's set-up steps, for the ready message (initConfig.Steps): the init
+// cannot log (its stderr is the container's).
+type initSteps struct {
+	on   bool
+	last time.Time
+	out  []byte
+}
+
+func newInitSteps(on bool) *initSteps { return &initSteps{on: on, last: time.Now()} }
+
+func (t *initSteps) step(name string) {
+	if !t.on {
+		return
+	}
+	now := time.Now()
+	t.out = fmt.Appendf(t.out, "%s=%s ", name, now.Sub(t.last).Round(time.Microsecond))
+	t.last = now
+}
+
+func (t *initSteps) String() string { return strings.TrimSpace(string(t.out)) }

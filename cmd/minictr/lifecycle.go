@@ -55,7 +55,6 @@ func newFlags(name string) *pflag.FlagSet {
 }
 
 func cmdCreate(g *Globals, args []string) error {
-	go runtime.HoldSignals() // the four round trips overlap reading the flags and the bundle
 	fs := newFlags("create")
 	o := &runtime.CreateOptions{Root: g.Root}
 	fs.StringVarP(&o.Bundle, "bundle", "b", ".", "bundle directory")

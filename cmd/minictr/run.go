@@ -44,7 +44,6 @@ func isBundleRun(args []string) bool {
 }
 
 func cmdRun(g *Globals, args []string) error {
-	go runtime.HoldSignals() // the four round trips overlap reading the flags and the bundle
 	if !isBundleRun(args) {
 		return imageRun(g, args)
 	}

@@ -30,6 +30,14 @@ func LoadBytes(bundle string) (*specs.Spec, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("bundle %s: %w", bundle, err)
 	}
+	if s, data, ok := takePrefetched(abs); ok {
+		return s, data, nil
+	}
+	return loadBytes(abs, bundle)
+}
+
+// loadBytes loads the bundle at abs, an absolute path; errors call it bundle, as given.
+func loadBytes(abs, bundle string) (*specs.Spec, []byte, error) {
 	st, err := os.Stat(abs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bundle %s: %w", bundle, errors.Unwrap(err))
