@@ -17,9 +17,9 @@ const x32SyscallBit = 0x40000000
 // archInfo describes one architecture a filter can match.
 type archInfo struct {
 	name  specs.Arch
-	audit uint32            // seccomp_data.arch value
-	table map[string]uint32 // syscall name -> number as seen in seccomp_data.nr
-	args  int               // width of an argument in bits: 32 or 64
+	audit uint32                   // seccomp_data.arch value
+	table func() map[string]uint32 // syscall name -> number as seen in seccomp_data.nr
+	args  int                      // width of an argument in bits: 32 or 64
 }
 
 var (
@@ -27,9 +27,10 @@ var (
 	archX86    = &archInfo{name: specs.ArchX86, audit: unix.AUDIT_ARCH_I386, table: sysX86, args: 32}
 	// x32 passes 64-bit registers, but its syscalls take 32-bit longs and
 	// pointers; like libseccomp we compare the low 32 bits only.
-	archX32 = &archInfo{name: specs.ArchX32, audit: unix.AUDIT_ARCH_X86_64, args: 32}
+	archX32 = &archInfo{name: specs.ArchX32, audit: unix.AUDIT_ARCH_X86_64, table: x32Table, args: 32}
 
 	x32Once sync.Once
+	x32     map[string]uint32
 )
 
 // x32Own lists the syscalls whose x32 entry point differs from the x86_64 one:
@@ -50,8 +51,8 @@ var x32Own = map[string]uint32{
 // for the syscalls listed in x32Own.
 func x32Table() map[string]uint32 {
 	x32Once.Do(func() {
-		t := make(map[string]uint32, len(sysX86_64))
-		for name, nr := range sysX86_64 {
+		t := make(map[string]uint32, len(sysX86_64()))
+		for name, nr := range sysX86_64() {
 			if _, own := x32Own[name]; own || nr >= 512 && nr < 548 {
 				continue
 			}
@@ -60,9 +61,9 @@ func x32Table() map[string]uint32 {
 		for name, nr := range x32Own {
 			t[name] = nr | x32SyscallBit
 		}
-		archX32.table = t
+		x32 = t
 	})
-	return archX32.table
+	return x32
 }
 
 // knownForeign are spec architectures minictr has no table for. On an x86
@@ -83,7 +84,6 @@ func lookupArch(a specs.Arch) (*archInfo, bool) {
 	case specs.ArchX86:
 		return archX86, true
 	case specs.ArchX32:
-		x32Table()
 		return archX32, true
 	}
 	return nil, false
@@ -109,6 +109,6 @@ func SyscallNumber(arch specs.Arch, name string) (uint32, bool) {
 	if !ok {
 		return 0, false
 	}
-	nr, ok := a.table[name]
+	nr, ok := a.table()[name]
 	return nr, ok
 }

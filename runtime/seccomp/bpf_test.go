@@ -135,7 +135,7 @@ func oracle(s *specs.LinuxSeccomp, in input) uint32 {
 		max, named := uint32(0), false
 		for _, sc := range s.Syscalls {
 			for _, n := range sc.Names {
-				if nr, ok := info.table[n]; ok && (!named || nr > max) {
+				if nr, ok := info.table()[n]; ok && (!named || nr > max) {
 					max, named = nr, true
 				}
 			}
@@ -152,7 +152,7 @@ func oracle(s *specs.LinuxSeccomp, in input) uint32 {
 		}
 		match := false
 		for _, n := range sc.Names {
-			if nr, ok := info.table[n]; ok && nr == in.nr {
+			if nr, ok := info.table()[n]; ok && nr == in.nr {
 				match = true
 			}
 		}

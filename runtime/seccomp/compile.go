@@ -200,7 +200,7 @@ func makePlan(s *specs.LinuxSeccomp) (*plan, error) {
 		for _, name := range sc.Names {
 			known := false
 			for _, a := range p.arches {
-				nr, ok := a.table[name]
+				nr, ok := a.table()[name]
 				if !ok {
 					continue
 				}

@@ -31,7 +31,7 @@ func eval(t testing.TB, prog []unix.SockFilter, in input) uint32 {
 }
 
 func x64(name string, args ...uint64) input {
-	in := input{nr: sysX86_64[name], arch: unix.AUDIT_ARCH_X86_64}
+	in := input{nr: sysX86_64()[name], arch: unix.AUDIT_ARCH_X86_64}
 	copy(in.args[:], args)
 	return in
 }
@@ -100,7 +100,7 @@ func TestOperators32(t *testing.T) {
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"personality"}, Action: specs.ActErrno,
 			Args: []specs.LinuxSeccompArg{{Index: 0, Value: 8, Op: specs.OpGreaterThan}}}}}
 	prog := mustCompile(t, s)
-	nr := sysX86["personality"]
+	nr := sysX86()["personality"]
 	for _, c := range []struct {
 		arg  uint64
 		deny bool
@@ -188,8 +188,8 @@ func TestArchitectures(t *testing.T) {
 		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32},
 		Syscalls:      []specs.LinuxSyscall{{Names: []string{"getpid"}, Action: specs.ActErrno, ErrnoRet: uptr(5)}}})
 	kill := uint32(unix.SECCOMP_RET_KILL_THREAD)
-	x32getpid := input{nr: sysX86_64["getpid"] | x32SyscallBit, arch: unix.AUDIT_ARCH_X86_64}
-	i386getpid := input{nr: sysX86["getpid"], arch: unix.AUDIT_ARCH_I386}
+	x32getpid := input{nr: sysX86_64()["getpid"] | x32SyscallBit, arch: unix.AUDIT_ARCH_X86_64}
+	i386getpid := input{nr: sysX86()["getpid"], arch: unix.AUDIT_ARCH_I386}
 	for _, c := range []struct {
 		name string
 		prog []unix.SockFilter
@@ -202,7 +202,7 @@ func TestArchitectures(t *testing.T) {
 		{"aarch64", only64, input{nr: 172, arch: unix.AUDIT_ARCH_AARCH64}, kill},
 		{"x86_64 rule", all, x64("getpid"), unix.SECCOMP_RET_ERRNO | 5},
 		{"x32 rule", all, x32getpid, unix.SECCOMP_RET_ERRNO | 5},
-		{"x32 other", all, input{nr: sysX86_64["getppid"] | x32SyscallBit, arch: unix.AUDIT_ARCH_X86_64}, unix.SECCOMP_RET_ALLOW},
+		{"x32 other", all, input{nr: sysX86_64()["getppid"] | x32SyscallBit, arch: unix.AUDIT_ARCH_X86_64}, unix.SECCOMP_RET_ALLOW},
 		{"x32 own number", all, input{nr: 520 | x32SyscallBit, arch: unix.AUDIT_ARCH_X86_64}, unix.SECCOMP_RET_ALLOW},
 		{"i386 rule", all, i386getpid, unix.SECCOMP_RET_ERRNO | 5},
 		// i386 getpid is 20, which is x86_64 writev: the arch check keeps them apart
@@ -307,7 +307,7 @@ func TestLongJumps(t *testing.T) {
 		}
 	}
 	// and many unconditional ones
-	for n := range sysX86_64 {
+	for n := range sysX86_64() {
 		if !strings.HasPrefix(n, "s") {
 			continue
 		}
@@ -334,11 +334,11 @@ func TestLongJumps(t *testing.T) {
 
 var tableNames = func() []string {
 	var n []string
-	for k := range sysX86_64 {
+	for k := range sysX86_64() {
 		n = append(n, k)
 	}
-	for k := range sysX86 {
-		if _, ok := sysX86_64[k]; !ok {
+	for k := range sysX86() {
+		if _, ok := sysX86_64()[k]; !ok {
 			n = append(n, k)
 		}
 	}
@@ -458,7 +458,7 @@ func checkRandomProfile(t *testing.T, data []byte) bool {
 		if len(s.Syscalls) > 0 && i%2 == 0 {
 			sc := s.Syscalls[r.Intn(len(s.Syscalls))]
 			name := sc.Names[r.Intn(len(sc.Names))]
-			if nr, ok := sysX86_64[name]; ok && in.arch == unix.AUDIT_ARCH_X86_64 {
+			if nr, ok := sysX86_64()[name]; ok && in.arch == unix.AUDIT_ARCH_X86_64 {
 				in.nr = nr
 			}
 			for _, a := range sc.Args {
@@ -541,10 +541,10 @@ func TestDefaultProfile(t *testing.T) {
 		{x64("personality", 0x0400000), eperm}, // READ_IMPLIES_EXEC
 		{x64("socket", unix.AF_INET), allow},
 		{x64("socket", unix.AF_VSOCK), eperm},
-		{input{nr: sysX86["socketcall"], arch: unix.AUDIT_ARCH_I386}, allow},
-		{input{nr: sysX86["mount"], arch: unix.AUDIT_ARCH_I386}, eperm},
+		{input{nr: sysX86()["socketcall"], arch: unix.AUDIT_ARCH_I386}, allow},
+		{input{nr: sysX86()["mount"], arch: unix.AUDIT_ARCH_I386}, eperm},
 		{input{nr: 520 | x32SyscallBit, arch: unix.AUDIT_ARCH_X86_64}, allow},
-		{input{nr: sysX86_64["mount"] | x32SyscallBit, arch: unix.AUDIT_ARCH_X86_64}, eperm},
+		{input{nr: sysX86_64()["mount"] | x32SyscallBit, arch: unix.AUDIT_ARCH_X86_64}, eperm},
 	} {
 		if got := eval(t, prog, c.in); got != c.want {
 			t.Errorf("nr %d arch %#x args %#x: %#x, want %#x", c.in.nr, c.in.arch, c.in.args[0], got, c.want)
@@ -575,7 +575,7 @@ func TestDefaultProfilePathLength(t *testing.T) {
 		arch uint32
 		bit  uint32
 		t    map[string]uint32
-	}{{unix.AUDIT_ARCH_X86_64, 0, sysX86_64}, {unix.AUDIT_ARCH_I386, 0, sysX86}, {unix.AUDIT_ARCH_X86_64, x32SyscallBit, sysX86_64}} {
+	}{{unix.AUDIT_ARCH_X86_64, 0, sysX86_64()}, {unix.AUDIT_ARCH_I386, 0, sysX86()}, {unix.AUDIT_ARCH_X86_64, x32SyscallBit, sysX86_64()}} {
 		for _, nr := range tab.t {
 			_, steps, err := runBPFSteps(prog, input{nr: nr | tab.bit, arch: tab.arch})
 			if err != nil {

@@ -138,10 +138,10 @@ func helper(mode, arg string) int {
 				{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: uptr(77)},
 				{Names: []string{"personality"}, Action: specs.ActErrno, ErrnoRet: uptr(1),
 					Args: []specs.LinuxSeccompArg{{Index: 0, Value: 8, Op: specs.OpEqualTo}}}}})
-		fmt.Println("i386 getppid", int80.Syscall(sysX86["getppid"], 0, 0, 0))
-		fmt.Println("i386 getpid", int(int80.Syscall(sysX86["getpid"], 0, 0, 0)) == os.Getpid())
-		fmt.Println("i386 personality(8)", int80.Syscall(sysX86["personality"], 8, 0, 0))
-		fmt.Println("i386 personality(0xffffffff)", int80.Syscall(sysX86["personality"], 0xffffffff, 0, 0))
+		fmt.Println("i386 getppid", int80.Syscall(sysX86()["getppid"], 0, 0, 0))
+		fmt.Println("i386 getpid", int(int80.Syscall(sysX86()["getpid"], 0, 0, 0)) == os.Getpid())
+		fmt.Println("i386 personality(8)", int80.Syscall(sysX86()["personality"], 8, 0, 0))
+		fmt.Println("i386 personality(0xffffffff)", int80.Syscall(sysX86()["personality"], 0xffffffff, 0, 0))
 	case "x32-unlisted", "i386-unlisted":
 		// x32 not listed: the calling thread is killed (libseccomp's bad-arch
 		// action). The thread dies, the process lives on to say so.

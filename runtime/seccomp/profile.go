@@ -101,11 +101,11 @@ func DefaultProfile() *specs.LinuxSeccomp {
 	var names []string
 	for _, g := range defaultAllowed {
 		for _, n := range g {
-			if _, ok := sysX86_64[n]; ok {
+			if _, ok := sysX86_64()[n]; ok {
 				names = append(names, n)
 				continue
 			}
-			if _, ok := sysX86[n]; ok {
+			if _, ok := sysX86()[n]; ok {
 				names = append(names, n)
 			}
 		}

@@ -18,11 +18,14 @@ import (
 // StatusPrefix starts the line on which the init reports the command's exit status.
 const StatusPrefix = "MINICTR_EXIT_STATUS="
 
-var statusLine = regexp.MustCompile(`(?m)^` + StatusPrefix + `(\d+)\r?$`)
+// statusLine is compiled on first use: at start-up every minictr process would pay for it.
+var statusLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^` + StatusPrefix + `(\d+)\r?$`)
+})
 
 // ParseExitStatus finds the init's status line in console output.
 func ParseExitStatus(console []byte) (int, error) {
-	m := statusLine.FindSubmatch(console)
+	m := statusLine().FindSubmatch(console)
 	if m == nil {
 		return 0, errors.New("no " + StatusPrefix + " line on the console")
 	}
