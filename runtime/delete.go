@@ -14,19 +14,20 @@ import (
 
 // Delete removes a stopped (or created) container: its processes, cgroup and state, then runs
 // the poststop hooks. With force, a running or paused container is killed first, and a
-// container that does not exist is not an error.
-func Delete(root, id string, force bool) error {
+// container that does not exist is not an error. It returns the state the container had
+// (nil when there was none), for what other layers release after it.
+func Delete(root, id string, force bool) (*State, error) {
 	c, err := Load(root, id)
 	if err != nil {
 		if force && IsNotExist(err) {
 			_, err := removeStale(root, id)
-			return err
+			return nil, err
 		}
-		return err
+		return nil, err
 	}
 	unlock, err := lock(c.dir())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer unlock()
 	c.refresh()
@@ -35,17 +36,17 @@ func Delete(root, id string, force bool) error {
 	case specs.StateCreated:
 		// A container that never started has nothing to lose: delete kills its init.
 		if err := c.killAndWait(); err != nil {
-			return err
+			return nil, err
 		}
 	default:
 		if !force {
-			return fmt.Errorf("cannot delete container %q: it is %s (stop it first, or use --force)", id, c.State.Status)
+			return nil, fmt.Errorf("cannot delete container %q: it is %s (stop it first, or use --force)", id, c.State.Status)
 		}
 		if err := c.killAndWait(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return c.destroy()
+	return c.State, c.destroy()
 }
 
 // killAndWait kills every process of the container and waits for the init to be gone.
@@ -70,17 +71,25 @@ func (c *Container) destroy() error {
 			first = err
 		}
 	}
+	// The state directory goes in parallel with the cgroup (each a few hundred microseconds of
+	// filesystem work under different locks); both are gone before Delete returns.
+	dirGone := make(chan error, 1)
+	go func() { dirGone <- os.RemoveAll(c.dir()) }()
 	keep(c.cgroup().Destroy())
-	spec, err := c.State.Spec()
-	keep(err)
-	if h := spec.Hooks; err == nil && h != nil && len(h.Poststop) > 0 {
+	var hooks *specs.Hooks
+	if spec, err := c.State.Spec(); err != nil {
+		keep(err)
+	} else {
+		hooks = spec.Hooks
+	}
+	if h := hooks; h != nil && len(h.Poststop) > 0 {
 		st := c.OCIState()
 		st.Status = specs.StateStopped
 		if err := runHooks("poststop", h.Poststop, &st); err != nil {
 			slog.Warn(err.Error()) // the runtime-spec: a poststop failure is only logged
 		}
 	}
-	if err := os.RemoveAll(c.dir()); err != nil {
+	if err := <-dirGone; err != nil {
 		keep(fmt.Errorf("remove state dir %s: %w", c.dir(), err))
 	}
 	return first

@@ -99,10 +99,7 @@ func Pids(root, id string) ([]int, error) {
 
 // OOMKills reports how many processes of the container the kernel's OOM killer ended (read
 // from the cgroup, so call it before Delete).
-func OOMKills(root, id string) (uint64, error) {
-	c, err := Load(root, id)
-	if err != nil {
-		return 0, err
-	}
-	return c.cgroup().OOMKills(), nil
+func OOMKills(st *State) uint64 {
+	c := &Container{State: st}
+	return c.cgroup().OOMKills()
 }

@@ -122,7 +122,7 @@ func cmdExec(g *Globals, args []string) error {
 			return err
 		}
 	}
-	return ExitCode(waitForeground(g, relay, pid, ""))
+	return ExitCode(waitForeground(g, relay, pid, nil))
 }
 
 // parseUser parses "uid" or "uid:gid".

@@ -10,7 +10,9 @@ import (
 // waitForeground waits for pid with the terminal relayed (relay may be nil, and must already
 // be started) and returns its exit code. With a container id, an OOM kill in its cgroup is
 // reported: call it before the container is deleted.
-func waitForeground(g *Globals, relay *runtime.TerminalRelay, pid int, id string) int {
+// waitForeground waits for the process pid; st, when given, is the container's state, for
+// the OOM report.
+func waitForeground(g *Globals, relay *runtime.TerminalRelay, pid int, st *runtime.State) int {
 	outDone := make(chan struct{})
 	if relay != nil {
 		go func() { relay.CopyOut(); close(outDone) }()
@@ -22,9 +24,9 @@ func waitForeground(g *Globals, relay *runtime.TerminalRelay, pid int, id string
 		relay.Close()
 	}
 	<-outDone
-	if id != "" {
-		if n, err := runtime.OOMKills(g.Root, id); err == nil && n > 0 {
-			fmt.Fprintf(os.Stderr, "minictr: container %s: %d process(es) killed by the OOM killer (memory limit reached)\n", id, n)
+	if st != nil {
+		if n := runtime.OOMKills(st); n > 0 {
+			fmt.Fprintf(os.Stderr, "minictr: container %s: %d process(es) killed by the OOM killer (memory limit reached)\n", st.ID, n)
 		}
 	}
 	return code

@@ -136,11 +136,8 @@ func cmdDelete(g *Globals, args []string) error {
 // deleteContainer deletes a container, then releases what `run IMAGE` gave it (read from its
 // state before the state is gone).
 func deleteContainer(g *Globals, id string, force bool) error {
-	var st *runtime.State
-	if c, err := runtime.Load(g.Root, id); err == nil {
-		st = c.State
-	}
-	if err := runtime.Delete(g.Root, id, force); err != nil {
+	st, err := runtime.Delete(g.Root, id, force)
+	if err != nil {
 		return err
 	}
 	if st == nil {

@@ -107,7 +107,7 @@ func runBundle(g *Globals, o *runtime.CreateOptions, detach, keep bool) error {
 		return nil
 	}
 	t0 = time.Now()
-	code := waitForeground(g, relay, st.Pid, o.ID)
+	code := waitForeground(g, relay, st.Pid, st)
 	t1 := time.Now()
 	cleanup()
 	slog.Debug("run: waited and deleted", "wait", t1.Sub(t0).String(), "delete", time.Since(t1).String())

@@ -245,10 +245,10 @@ func runImage(g *Globals, f *imageRunFlags, ref, id string) (err error) {
 	}
 
 	// 6. Wait, report, and clean up with --rm.
-	code := waitForeground(g, relay, st.Pid, id)
+	code := waitForeground(g, relay, st.Pid, st)
 	if *f.rm {
 		t1 := time.Now()
-		if err := runtime.Delete(g.Root, id, true); err != nil {
+		if _, err := runtime.Delete(g.Root, id, true); err != nil {
 			return err
 		}
 		releaseAll(*f.store, id, *f.network)
