@@ -43,13 +43,13 @@ func removeStale(root, id string) (bool, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return false, nil
 	}
-	if f, err := os.Open(filepath.Join(dir, "lock")); err == nil {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			f.Close()
+			unix.Close(fd)
 			return true, fmt.Errorf("container %q is being created (%s is locked); try again when the create has ended", id, dir)
 		}
-		defer f.Close()
+		defer unix.Close(fd)
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, creatingFile)); err == nil {
 		var r creatingRecord

@@ -5,7 +5,8 @@
 //
 //	<root>/<id>/state.json   the container's saved state, written atomically
 //	<root>/<id>/exec.fifo    exists from create to start: the init blocks opening it
-//	<root>/<id>/lock         flock(2) serializing minictr invocations on one container
+//	<root>/<id>              flock(2) on the directory itself serializes minictr invocations
+//	                         on one container (no lock file: one file create fewer per create)
 package runtime
 
 import (
@@ -165,15 +166,15 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode, durable bool) e
 	return nil
 }
 
-// lock takes an exclusive flock on <dir>/lock; the returned func releases it.
+// lock takes an exclusive flock on the container's directory; the returned func releases it.
 func lock(dir string) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("lock container: %w", err)
+		return nil, fmt.Errorf("lock container: open %s: %w", dir, err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock container: flock %s: %w", f.Name(), err)
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock container: flock %s: %w", dir, err)
 	}
-	return func() { f.Close() }, nil
+	return func() { unix.Close(fd) }, nil
 }
