@@ -31,14 +31,17 @@ STATIC  := -tags osusergo,netgo -ldflags '-linkmode external -extldflags -static
 # container starts two minictr processes (the CLI and the container's init).
 CGO_CC   = $$(command -v musl-gcc || echo cc)
 
-# minictr-container-init, beside minictr, is what containers' inits run (runtime/selfexe.go).
+# minictr-runtime, beside minictr, is the lean build of the same CLI (the OCI runtime's
+# commands and the container init only): minictr hands those commands to it before its Go
+# runtime starts (cmd/minictr/internal/handoff), and containers' inits run it.
+LEAN    := -tags lean,osusergo,netgo -ldflags '-linkmode external -extldflags -static'
 build:
 	CC=$(CGO_CC) $(GO) build -trimpath $(STATIC) -o $(BIN) ./cmd/minictr
-	CC=$(CGO_CC) $(GO) build -trimpath $(STATIC) -o $(dir $(BIN))minictr-container-init ./cmd/minictr-container-init
+	CC=$(CGO_CC) $(GO) build -trimpath $(LEAN) -o $(dir $(BIN))minictr-runtime ./cmd/minictr
 
 install: build
 	install -m 0755 $(BIN) $(PREFIX)/bin/minictr
-	install -m 0755 $(dir $(BIN))minictr-container-init $(PREFIX)/bin/minictr-container-init
+	install -m 0755 $(dir $(BIN))minictr-runtime $(PREFIX)/bin/minictr-runtime
 
 # test: the whole suite, as root. Unit tests and end-to-end tests (tests/) share one go test run.
 # The end-to-end suite (tests/) runs the binary that make build made (MINICTR_TEST_BIN).
@@ -51,6 +54,7 @@ test-unit:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags lean ./cmd/minictr
 
 clean:
 	rm -rf bin test.log

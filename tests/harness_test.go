@@ -73,10 +73,10 @@ func setup(dir string) error {
 		if out, err := build.CombinedOutput(); err != nil {
 			return fmt.Errorf("build minictr: %v\n%s", err, out)
 		}
-		// The container init beside it, as make build lays them out.
-		build = exec.Command("go", "build", "-o", filepath.Join(dir, "minictr-container-init"), "../cmd/minictr-container-init")
+		// Its lean build beside it, as make build lays them out.
+		build = exec.Command("go", "build", "-tags", "lean", "-o", filepath.Join(dir, "minictr-runtime"), "../cmd/minictr")
 		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("build minictr-container-init: %v\n%s", err, out)
+			return fmt.Errorf("build minictr-runtime: %v\n%s", err, out)
 		}
 	}
 	build := exec.Command("go", "build", "-o", probeBin, "./probe")

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 // `minictr run [flags] IMAGE [CMD...]`, docker-style: the image's config becomes a spec (package

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 // `minictr run --isolation vm IMAGE CMD`: the same image, under its own guest kernel. The

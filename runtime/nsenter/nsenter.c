@@ -43,7 +43,7 @@
 #include <unistd.h>
 
 /* The magic is the protocol's version too: change it with the protocol, so an init from
-   another build of minictr (minictr-container-init installed apart from minictr) refuses the
+   another build of minictr (minictr-runtime installed apart from minictr) refuses the
    bootstrap instead of misreading it. */
 #define MNS_MAGIC 0x31534e4d /* "MNS1" */
 #define MNS_MAX_JOINS 16

@@ -276,7 +276,8 @@ func buildInitramfs(t *testing.T, ctx context.Context, work string) (string, *Pl
 	cgo := []string{"CGO_ENABLED=1"}
 	nocgo := []string{"CGO_ENABLED=0"}
 	goBuild("minictr", cgo, append(append([]string{"build"}, static...), "-o", filepath.Join(fs, "box/minictr"), "./cmd/minictr")...)
-	goBuild("container init", cgo, append(append([]string{"build"}, static...), "-o", filepath.Join(fs, "box/minictr-container-init"), "./cmd/minictr-container-init")...)
+	lean := []string{"build", "-trimpath", "-tags", "lean,osusergo,netgo", "-ldflags", "-s -w -linkmode external -extldflags -static"}
+	goBuild("minictr-runtime", cgo, append(lean, "-o", filepath.Join(fs, "box/minictr-runtime"), "./cmd/minictr")...)
 	goBuild("e2e tests", cgo, append(append([]string{"test", "-c"}, static...), "-o", filepath.Join(fs, "box/tests/e2e.test"), "./tests")...)
 	goBuild("cgroups tests", cgo, append(append([]string{"test", "-c"}, static...), "-o", filepath.Join(fs, "box/runtime/cgroups/cgroups.test"), "./runtime/cgroups")...)
 	goBuild("probe", nocgo, "build", "-trimpath", "-o", filepath.Join(fs, "box/probe"), "./tests/probe")

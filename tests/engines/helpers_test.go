@@ -73,9 +73,9 @@ func setup(dir string) error {
 		return fmt.Errorf("build minictr: %v\n%s", err, out)
 	}
 	// And the container init beside it, as installed.
-	build = exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "minictr-container-init"), "../../cmd/minictr-container-init")
+	build = exec.CommandContext(ctx, "go", "build", "-tags", "lean", "-o", filepath.Join(dir, "minictr-runtime"), "../../cmd/minictr")
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build minictr-container-init: %v\n%s", err, out)
+		return fmt.Errorf("build minictr-runtime: %v\n%s", err, out)
 	}
 	layerTar = filepath.Join(dir, "layer.tar")
 	ociArchive = filepath.Join(dir, "image-oci.tar")
