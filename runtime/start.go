@@ -54,12 +54,12 @@ func Start(root, id string) error {
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		unix.Poll(fds, 20)
 	}
-	os.Remove(fifoPath)
-	c.State.Started = true
-	c.State.Status = specs.StateRunning
-	if err := saveState(c.dir(), c.State); err != nil {
-		return err
+	// The fifo's absence is what makes the container running from now on (refresh): the
+	// saved state needs no rewrite (a file create and rename on the state filesystem).
+	if err := os.Remove(fifoPath); err != nil {
+		return fmt.Errorf("remove exec fifo %s: %w", fifoPath, err)
 	}
+	c.State.Status = specs.StateRunning
 	// poststart failures are warnings: the container is already running.
 	spec, err := c.State.Spec()
 	if err != nil {

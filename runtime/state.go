@@ -41,8 +41,6 @@ type State struct {
 	spec       *specs.Spec
 	// Namespaces are the paths of the init's namespaces, as /proc/<pid>/ns/<type>, for exec.
 	Namespaces map[specs.LinuxNamespaceType]string `json:"namespaces,omitempty"`
-	// Started is set by start; from then on no fifo is expected.
-	Started bool `json:"started,omitempty"`
 }
 
 // Spec is the container's config, decoded from ConfigJSON on first use.
