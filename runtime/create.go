@@ -194,10 +194,9 @@ func Create(o *CreateOptions) (st *State, err error) {
 		spec:          s,
 		Namespaces:    namespacePaths(s, initPid),
 	}
-	if err := saveState(dir, st); err != nil {
+	if err := promoteCreating(dir, st); err != nil {
 		return nil, err
 	}
-	os.Remove(filepath.Join(dir, creatingFile))
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, initPid); err != nil {
 			return nil, err

@@ -35,6 +35,42 @@ func writeCreating(dir string, cg cgroups.Manager) error {
 	return nil
 }
 
+// promoteCreating saves the first state of a container: written over creating.json, which
+// then becomes state.json by a rename. The file exists already, so no new file is made (a
+// file create on ext4 took 0.1-0.8 ms here, within create's critical path); state.json
+// appears whole, as with saveState. The state's cgroupMode and cgroupPaths are a
+// creatingRecord's, so the file reads as one at every moment (and nothing reads it while the
+// create holds the directory's lock).
+func promoteCreating(dir string, st *State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	p := filepath.Join(dir, creatingFile)
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("save state: open %s: %w", p, err)
+	}
+	for off := 0; off < len(data) && err == nil; {
+		var n int
+		n, err = unix.Pwrite(fd, data[off:], int64(off))
+		off += n
+	}
+	if err == nil {
+		err = unix.Ftruncate(fd, int64(len(data)))
+	}
+	if cerr := unix.Close(fd); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("save state: write %s: %w", p, err)
+	}
+	if err := unix.Rename(p, filepath.Join(dir, "state.json")); err != nil {
+		return fmt.Errorf("save state: rename %s to state.json: %w", p, err)
+	}
+	return nil
+}
+
 // removeStale removes the leftovers of a create that did not finish: the processes of its
 // cgroup, the cgroup and the state directory. It reports false when there is no such
 // directory, and refuses while a create still holds the directory's lock.
