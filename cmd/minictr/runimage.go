@@ -34,15 +34,11 @@ import (
 	"github.com/minictr/minictr/runtime/seccomp"
 )
 
-// Annotations that tell `delete` what `run IMAGE` set up for a container.
-const (
-	annStore   = "org.minictr.store"
-	annNetwork = "org.minictr.network"
-)
-
 func init() {
 	imageRun = cmdRunImage
 	afterDeleteHooks = append(afterDeleteHooks, releaseImageContainer)
+	register(&command{Name: releaseCommand, Summary: "release what run IMAGE set up for a deleted container (internal: minictr-runtime's delete)",
+		Hidden: true, Run: cmdRelease})
 }
 
 type imageRunFlags struct {
@@ -429,6 +425,15 @@ func releaseImageContainer(g *Globals, st *runtime.State) error {
 		return nil // an OCI bundle container: nothing of ours
 	}
 	return releaseAll(store, st.ID, st.Annotations[annNetwork])
+}
+
+// cmdRelease is `release STORE NETWORK ID`: releaseAll for a container that the lean build
+// (minictr-runtime, which has no image layer) deleted.
+func cmdRelease(g *Globals, args []string) error {
+	if len(args) != 3 {
+		return fmt.Errorf("%s: want STORE NETWORK ID, got %q", releaseCommand, args)
+	}
+	return releaseAll(args[0], args[2], args[1])
 }
 
 // releaseAll removes the container's network (only the bridge mode sets one up: a teardown

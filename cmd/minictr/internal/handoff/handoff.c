@@ -32,12 +32,12 @@ static int global_known(const char *a)
 	       has_prefix(a, "--log=") || has_prefix(a, "--log-format=") || has_prefix(a, "--rootless=");
 }
 
-/* The commands the lean build serves exactly as the full one (no hook of the image, network,
-   VM or VMM layers runs in them). delete is not here: it releases what run IMAGE set up. */
+/* The commands the lean build serves as the full one does (delete of a container that run
+   IMAGE made has the full build release the image layer's part: cmd/minictr/lean.go). */
 static int lean_command(const char *c)
 {
-	static const char *const cmds[] = {"create", "start", "state", "kill", "pause", "resume",
-					   "ps", "update", "exec", "features", NULL};
+	static const char *const cmds[] = {"create", "start", "state", "kill", "delete", "pause",
+					   "resume", "ps", "update", "exec", "features", NULL};
 	for (int i = 0; cmds[i]; i++)
 		if (is(c, cmds[i]))
 			return 1;
