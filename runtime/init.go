@@ -19,12 +19,12 @@ import (
 	rspec "github.com/minictr/minictr/runtime/spec"
 )
 
-// Init is the container side: `minictr init`, started by create or exec after the nsenter
-// constructor put it in its namespaces. It reads its config from the parent, sets everything up
-// and execs the user's process; it returns only on failure, after telling the parent why.
 // steps times the init's set-up for minictr --debug.
 var steps = newInitSteps(false)
 
+// Init is the container side: `minictr init`, started by create or exec after the nsenter
+// constructor put it in its namespaces. It reads its config from the parent, sets everything up
+// and execs the user's process; it returns only on failure, after telling the parent why.
 func Init() error {
 	// Capabilities and seccomp are per thread; the exec must come from the thread that set
 	// them, so this goroutine keeps its thread to the end.

@@ -47,23 +47,19 @@ func promoteCreating(dir string, st *State) error {
 		return fmt.Errorf("encode state: %w", err)
 	}
 	p := filepath.Join(dir, creatingFile)
-	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
 	if err != nil {
-		return fmt.Errorf("save state: open %s: %w", p, err)
+		return fmt.Errorf("save state: %w", err)
 	}
-	for off := 0; off < len(data) && err == nil; {
-		var n int
-		n, err = unix.Pwrite(fd, data[off:], int64(off))
-		off += n
-	}
+	_, err = f.WriteAt(data, 0)
 	if err == nil {
-		err = unix.Ftruncate(fd, int64(len(data)))
+		err = f.Truncate(int64(len(data)))
 	}
-	if cerr := unix.Close(fd); err == nil {
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("save state: write %s: %w", p, err)
+		return fmt.Errorf("save state: %w", err)
 	}
 	if err := unix.Rename(p, filepath.Join(dir, "state.json")); err != nil {
 		return fmt.Errorf("save state: rename %s to state.json: %w", p, err)

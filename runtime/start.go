@@ -60,11 +60,11 @@ func Start(root, id string) error {
 		return fmt.Errorf("remove exec fifo %s: %w", fifoPath, err)
 	}
 	c.State.Status = specs.StateRunning
-	// poststart failures are warnings: the container is already running.
 	spec, err := c.State.Spec()
 	if err != nil {
 		return err
 	}
+	// poststart failures are warnings: the container is already running.
 	if h := spec.Hooks; h != nil && len(h.Poststart) > 0 {
 		st := c.OCIState()
 		if err := runHooks("poststart", h.Poststart, &st); err != nil {

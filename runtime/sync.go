@@ -51,22 +51,23 @@ type message struct {
 // wireMark leads a payload in the wire encoding; a JSON payload starts with '{'.
 const wireMark = 'W'
 
-// initConfig is what the init needs; fds are numbers in the init process.
+// initConfig is what the init needs; fds are numbers in the init process. It travels in the
+// wire encoding (field by field, by position), so it has no JSON names.
 type initConfig struct {
-	Exec      bool           `json:"exec,omitempty"`
-	ID        string         `json:"id"`
-	Spec      *specs.Spec    `json:"spec"`
-	Process   *specs.Process `json:"process"`
-	Bundle    string         `json:"bundle"`
-	NoPivot   bool           `json:"noPivot,omitempty"`
-	FifoFd    int            `json:"fifoFd"`    // -1 for exec
-	ConsoleFd int            `json:"consoleFd"` // -1 without a terminal
-	FirstFd   int            `json:"firstFd"`   // fds from here on are the runtime's, closed on exec
+	Exec      bool
+	ID        string
+	Spec      *specs.Spec
+	Process   *specs.Process
+	Bundle    string
+	NoPivot   bool
+	FifoFd    int // -1 for exec
+	ConsoleFd int // -1 without a terminal
+	FirstFd   int // fds from here on are the runtime's, closed on exec
 	// NewNet tells the init to bring lo up in its new network namespace.
-	NewNet bool `json:"newNet,omitempty"`
+	NewNet bool
 	// Steps asks the init to time its set-up steps and report them in the ready message's
 	// msg (minictr --debug logs them).
-	Steps bool `json:"steps,omitempty"`
+	Steps bool
 }
 
 func writeMessage(w io.Writer, m *message) error {

@@ -83,3 +83,24 @@ func TestRunHandedToLeanBuild(t *testing.T) {
 		}
 	}
 }
+
+// exec, what engines call into a running container, is handed off too.
+func TestExecHandedToLeanBuild(t *testing.T) {
+	needLean(t)
+	e, id, _ := startSleeper(t, "handoff")
+	cmd := exec.Command(minictrBin, "--root", e.root, "exec", id, "/bin/sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The exec'd process shows in ps once minictr (whichever build) has started it.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.run("ps", id).stdout, "sleep 30") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := comm(t, cmd.Process.Pid)
+	cmd.Process.Kill()
+	cmd.Wait()
+	if got != "minictr-runtime" {
+		t.Errorf("exec: the process runs %s, want minictr-runtime", got)
+	}
+}

@@ -8,10 +8,8 @@ import (
 )
 
 // waitForeground waits for pid with the terminal relayed (relay may be nil, and must already
-// be started) and returns its exit code. With a container id, an OOM kill in its cgroup is
-// reported: call it before the container is deleted.
-// waitForeground waits for the process pid; st, when given, is the container's state, for
-// the OOM report.
+// be started) and returns its exit code. With the container's state, an OOM kill in its cgroup
+// is reported: call it before the container is deleted.
 func waitForeground(g *Globals, relay *runtime.TerminalRelay, pid int, st *runtime.State) int {
 	outDone := make(chan struct{})
 	if relay != nil {

@@ -8,7 +8,8 @@
 // (delete of a container that run IMAGE made calls the full build back for the image's part).
 // minictr-runtime is built from the same sources with the lean tag (the commands that need
 // the other layers left out), so those commands behave the same; the exec costs about
-// 0.2 ms, before any Go code of minictr runs.
+// 0.5 ms, before any Go code of minictr runs (`minictr state` of an unknown id: 3.3 ms handed
+// off, 6.0 ms without, 2.8 ms for minictr-runtime itself; hyperfine, 200 runs).
 //
 // The constructor hands over only what it recognizes for certain (handoff.c); anything else,
 // or no minictr-runtime beside this binary, runs here as before. Only the full build links
